@@ -1,0 +1,323 @@
+package io.custos.catalog;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** Queries on the {@code files} table. Statements are prepared once and reused. */
+public final class FileTable {
+    private static final String COLUMNS = "id, root_id, path, size, mtime_ns, device, inode, sha256, status,"
+            + " first_seen, last_seen, last_verified, pending_sha256, pending_size, pending_mtime_ns, pending_inode";
+
+    private final Connection conn;
+    private PreparedStatement insert;
+    private PreparedStatement updateContent;
+    private PreparedStatement updateIdentity;
+    private PreparedStatement move;
+    private PreparedStatement setStatus;
+    private PreparedStatement setPending;
+    private PreparedStatement liveByInode;
+
+    FileTable(Connection conn) {
+        this.conn = conn;
+    }
+
+    /** Streams the live (not deleted) rows of a root in path order (unsigned bytes, as SQLite sorts BLOBs). */
+    public void forEachLive(long rootId, Consumer<FileRow> action) {
+        String sql = "SELECT " + COLUMNS + " FROM files WHERE root_id = ? AND status <> 'deleted' ORDER BY path";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, rootId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    action.accept(row(rs));
+                }
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading files", e);
+        }
+    }
+
+    public int countLive(long rootId) {
+        return queryInt("SELECT count(*) FROM files WHERE root_id = ? AND status <> 'deleted'", rootId);
+    }
+
+    /** Every row (any status) at a path of a root, and every row that an event places there. */
+    public List<FileRow> historyRows(long rootId, byte[] path) {
+        String sql = "SELECT " + COLUMNS + " FROM files WHERE id IN ("
+                + "SELECT id FROM files WHERE root_id = ? AND path = ?"
+                + " UNION SELECT file_id FROM events WHERE root_id = ? AND path = ? AND file_id IS NOT NULL)"
+                + " ORDER BY first_seen, id";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, rootId);
+            ps.setBytes(2, path);
+            ps.setLong(3, rootId);
+            ps.setBytes(4, path);
+            List<FileRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row(rs));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new CatalogException("reading history", e);
+        }
+    }
+
+    /** A live row with this identity and an unchanged size and mtime: its hash is the content's hash. */
+    public FileRow liveByIdentity(long device, long inode, long size, long mtimeNs) {
+        try {
+            if (liveByInode == null) {
+                liveByInode = conn.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE device = ? AND inode = ?"
+                        + " AND size = ? AND mtime_ns = ? AND status = 'ok' AND sha256 IS NOT NULL LIMIT 1");
+            }
+            liveByInode.setLong(1, device);
+            liveByInode.setLong(2, inode);
+            liveByInode.setLong(3, size);
+            liveByInode.setLong(4, mtimeNs);
+            try (ResultSet rs = liveByInode.executeQuery()) {
+                return rs.next() ? row(rs) : null;
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("looking up an inode", e);
+        }
+    }
+
+    /** Inserts a new live row; returns its id. */
+    public long insert(long rootId, byte[] path, long size, long mtimeNs, long device, long inode, byte[] sha256,
+            long now) {
+        try {
+            if (insert == null) {
+                insert = conn.prepareStatement("INSERT INTO files (root_id, path, size, mtime_ns, device, inode, sha256,"
+                        + " status, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)");
+            }
+            insert.setLong(1, rootId);
+            insert.setBytes(2, path);
+            insert.setLong(3, size);
+            insert.setLong(4, mtimeNs);
+            insert.setLong(5, device);
+            insert.setLong(6, inode);
+            insert.setBytes(7, sha256);
+            insert.setLong(8, now);
+            insert.setLong(9, now);
+            insert.executeUpdate();
+            try (ResultSet rs = insert.getGeneratedKeys()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("inserting a file", e);
+        }
+    }
+
+    /** New size, mtime, identity and hash (touched or modified); status back to ok, pending cleared. */
+    public void updateContent(long id, long size, long mtimeNs, long device, long inode, byte[] sha256, long now) {
+        try {
+            if (updateContent == null) {
+                updateContent = conn.prepareStatement("UPDATE files SET size = ?, mtime_ns = ?, device = ?, inode = ?,"
+                        + " sha256 = ?, status = 'ok', last_seen = ?, pending_sha256 = NULL, pending_size = NULL,"
+                        + " pending_mtime_ns = NULL, pending_inode = NULL WHERE id = ?");
+            }
+            updateContent.setLong(1, size);
+            updateContent.setLong(2, mtimeNs);
+            updateContent.setLong(3, device);
+            updateContent.setLong(4, inode);
+            updateContent.setBytes(5, sha256);
+            updateContent.setLong(6, now);
+            updateContent.setLong(7, id);
+            updateContent.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("updating a file", e);
+        }
+    }
+
+    /** Same content, same size and mtime, but another device or inode (copied back, restored). */
+    public void updateIdentity(long id, long device, long inode) {
+        try {
+            if (updateIdentity == null) {
+                updateIdentity = conn.prepareStatement("UPDATE files SET device = ?, inode = ? WHERE id = ?");
+            }
+            updateIdentity.setLong(1, device);
+            updateIdentity.setLong(2, inode);
+            updateIdentity.setLong(3, id);
+            updateIdentity.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("updating a file", e);
+        }
+    }
+
+    /** A renamed file: the row follows it to its new root and path. */
+    public void move(long id, long rootId, byte[] path, long size, long mtimeNs, long device, long inode, long now) {
+        try {
+            if (move == null) {
+                move = conn.prepareStatement("UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ?,"
+                        + " device = ?, inode = ?, last_seen = ? WHERE id = ?");
+            }
+            move.setLong(1, rootId);
+            move.setBytes(2, path);
+            move.setLong(3, size);
+            move.setLong(4, mtimeNs);
+            move.setLong(5, device);
+            move.setLong(6, inode);
+            move.setLong(7, now);
+            move.setLong(8, id);
+            move.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("moving a file", e);
+        }
+    }
+
+    public void setStatus(long id, FileStatus status, long lastSeen) {
+        try {
+            if (setStatus == null) {
+                setStatus = conn.prepareStatement("UPDATE files SET status = ?, last_seen = ? WHERE id = ?");
+            }
+            setStatus.setString(1, status.sql());
+            setStatus.setLong(2, lastSeen);
+            setStatus.setLong(3, id);
+            setStatus.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("updating a file", e);
+        }
+    }
+
+    /** Records a found but not applied modification; null hash clears it. */
+    public void setPending(long id, byte[] sha256, long size, long mtimeNs, long inode) {
+        try {
+            if (setPending == null) {
+                setPending = conn.prepareStatement("UPDATE files SET pending_sha256 = ?, pending_size = ?,"
+                        + " pending_mtime_ns = ?, pending_inode = ? WHERE id = ?");
+            }
+            setPending.setBytes(1, sha256);
+            if (sha256 == null) {
+                setPending.setNull(2, Types.INTEGER);
+                setPending.setNull(3, Types.INTEGER);
+                setPending.setNull(4, Types.INTEGER);
+            } else {
+                setPending.setLong(2, size);
+                setPending.setLong(3, mtimeNs);
+                setPending.setLong(4, inode);
+            }
+            setPending.setLong(5, id);
+            setPending.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("updating a file", e);
+        }
+    }
+
+    /** Number of live rows sharing a hash (duplicates, hardlinks). */
+    public int countLiveWithHash(byte[] sha256) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("SELECT count(*) FROM files WHERE sha256 = ? AND status <> 'deleted'")) {
+            ps.setBytes(1, sha256);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("counting files", e);
+        }
+    }
+
+    /** Totals per root and status: {root_id: {status: [files, bytes]}}. */
+    public Map<Long, Map<FileStatus, long[]>> totals() {
+        Map<Long, Map<FileStatus, long[]>> out = new LinkedHashMap<>();
+        String sql = "SELECT root_id, status, count(*), coalesce(sum(size), 0) FROM files GROUP BY root_id, status"
+                + " ORDER BY root_id";
+        try (PreparedStatement ps = conn.prepareStatement(sql);
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.computeIfAbsent(rs.getLong(1), k -> new LinkedHashMap<>())
+                        .put(FileStatus.of(rs.getString(2)), new long[] {rs.getLong(3), rs.getLong(4)});
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new CatalogException("reading totals", e);
+        }
+    }
+
+    /** Verification age per root: [never verified live files, oldest last_verified or 0]. */
+    public long[] verification(long rootId) {
+        String sql = "SELECT sum(last_verified IS NULL), min(last_verified) FROM files WHERE root_id = ?"
+                + " AND status <> 'deleted'";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, rootId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2)} : new long[] {0, 0};
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading verification ages", e);
+        }
+    }
+
+    /** Files with status damaged or truncated, at most {@code limit}. */
+    public List<FileRow> problems(int limit) {
+        String sql = "SELECT " + COLUMNS + " FROM files WHERE status IN ('damaged', 'truncated') ORDER BY root_id, path"
+                + " LIMIT ?";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setInt(1, limit);
+            List<FileRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row(rs));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new CatalogException("reading problems", e);
+        }
+    }
+
+    /** Removes deleted rows last seen before {@code before} (retention). Returns how many. */
+    public int purgeDeleted(long before) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("DELETE FROM files WHERE status = 'deleted' AND last_seen < ?")) {
+            ps.setLong(1, before);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("purging deleted files", e);
+        }
+    }
+
+    private int queryInt(String sql, long arg) {
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("counting files", e);
+        }
+    }
+
+    private static FileRow row(ResultSet rs) throws SQLException {
+        return new FileRow(
+                rs.getLong(1),
+                rs.getLong(2),
+                rs.getBytes(3),
+                rs.getLong(4),
+                rs.getLong(5),
+                rs.getLong(6),
+                rs.getLong(7),
+                rs.getBytes(8),
+                FileStatus.of(rs.getString(9)),
+                rs.getLong(10),
+                rs.getLong(11),
+                nullableLong(rs, 12),
+                rs.getBytes(13),
+                nullableLong(rs, 14),
+                nullableLong(rs, 15),
+                nullableLong(rs, 16));
+    }
+
+    private static Long nullableLong(ResultSet rs, int col) throws SQLException {
+        long v = rs.getLong(col);
+        return rs.wasNull() ? null : v;
+    }
+}

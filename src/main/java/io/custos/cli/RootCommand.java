@@ -1,0 +1,108 @@
+package io.custos.cli;
+
+import io.custos.config.Config;
+import io.custos.config.ConfigLoader;
+import io.custos.run.Log;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** {@code custos}: the global options; every command below inherits them. */
+@Command(
+        name = "custos",
+        mixinStandardHelpOptions = true,
+        versionProvider = RootCommand.Version.class,
+        description = "Keeps the data on a NAS safe: a SHA-256 catalog of every file, change tracking, bitrot checks.",
+        subcommands = {
+            ScanCommand.class,
+            StatusCommand.class,
+            HistoryCommand.class,
+            EventsCommand.class,
+            CompletionCommand.class
+        })
+public final class RootCommand implements Callable<Integer> {
+    private final Context ctx;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Configuration file (default: $CUSTOS_CONFIG, else /etc/custos/config.json if present).")
+    String config;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print one JSON object with the result on stdout.")
+    boolean json;
+
+    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+            description = "More log detail on stderr (-vv for even more).")
+    boolean[] verbose = new boolean[0];
+
+    @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT, description = "Only errors on stderr.")
+    boolean quiet;
+
+    @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Show the stack trace of an error.")
+    boolean stacktrace;
+
+    public RootCommand(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(ctx.err());
+        return io.custos.run.ExitCode.USAGE.code();
+    }
+
+    boolean json() {
+        return json;
+    }
+
+    boolean stacktrace() {
+        return stacktrace;
+    }
+
+    /** Loads the configuration (flags > environment > file > defaults). */
+    Config loadConfig() {
+        return new ConfigLoader(ctx.env()).load(config);
+    }
+
+    /** The logger for this invocation: level from -q/-v, else from log.level. */
+    Log log(Config cfg) {
+        Log.Level level;
+        if (quiet) {
+            level = Log.Level.ERROR;
+        } else if (verbose.length >= 2) {
+            level = Log.Level.TRACE;
+        } else if (verbose.length == 1) {
+            level = Log.Level.DEBUG;
+        } else {
+            level = cfg == null ? Log.Level.INFO : Log.Level.parse(cfg.log().level());
+        }
+        return new Log(ctx.err(), ctx.clock(), level);
+    }
+
+    /** {@code --version}: the version of the jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"custos " + version()};
+        }
+    }
+
+    static String version() {
+        try (InputStream in = RootCommand.class.getResourceAsStream("/io/custos/version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.custos.cli;
+
+import io.custos.config.Config;
+import io.custos.config.RootSet;
+import io.custos.exec.ProcessPriority;
+import io.custos.run.ExitCode;
+import io.custos.run.Log;
+import io.custos.run.RunSummary;
+import io.custos.run.Workspace;
+import io.custos.scan.ScanRun;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "scan", mixinStandardHelpOptions = true,
+        description = {"Walk the roots (all, or the named ones), record new, changed, moved and deleted files in the"
+                + " catalog, hashing only what changed.",
+            "Deletions and modifications over the guard thresholds are held back until --accept-changes."})
+final class ScanCommand implements Callable<Integer> {
+    private final Context ctx;
+
+    @ParentCommand
+    RootCommand root;
+
+    @Parameters(paramLabel = "ROOT", arity = "0..*", description = "Names of the roots to scan (default: all).")
+    List<String> roots = new ArrayList<>();
+
+    @Option(names = "--accept-changes",
+            description = "Apply a large change the guards would hold back (mass deletion or modification).")
+    boolean acceptChanges;
+
+    ScanCommand(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+        Config cfg = root.loadConfig();
+        Log log = root.log(cfg);
+        RootSet.select(RootSet.all(cfg, new ArrayList<>()), roots); // unknown names: exit 2 before anything is touched
+        ProcessPriority.apply(cfg.process(), log);
+        RunSummary summary = new RunSummary("scan", ctx.clock().instant());
+        try (Workspace ws = Workspace.open(cfg, "scan", ctx.host(), ctx.clock(), log)) {
+            summary.runId(ws.runId());
+            try {
+                new ScanRun(cfg, ws.catalog(), ws.runId(), ctx.clock(), log, ctx.cancel())
+                        .run(new ScanRun.Request(roots, acceptChanges), summary);
+            } catch (RuntimeException e) {
+                summary.exitCode(ExitCode.PROBLEMS.worst(exitOf(e))).error(e.getMessage());
+                ws.finish(summary);
+                throw e;
+            }
+            ws.finish(summary);
+        }
+        Render.summary(ctx, root.json(), summary);
+        return summary.exitCode().code();
+    }
+
+    private static ExitCode exitOf(RuntimeException e) {
+        return e instanceof io.custos.run.CustosException ce ? ce.exitCode() : ExitCode.ENVIRONMENT;
+    }
+}

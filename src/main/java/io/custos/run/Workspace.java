@@ -1,0 +1,136 @@
+package io.custos.run;
+
+import io.custos.catalog.Catalog;
+import io.custos.config.Config;
+import io.custos.fs.AtomicFiles;
+import io.custos.fs.RawPaths;
+import io.custos.fs.RunLock;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one place where a mutating command takes the run lock, opens the catalog and records its
+ * run; on {@link #finish} it writes the run's JSON summary to {@code _logs/} and backs the
+ * catalog up.
+ */
+public final class Workspace implements AutoCloseable {
+    private static final DateTimeFormatter FILE_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Config config;
+    private final Path parityRoot;
+    private final RunLock lock;
+    private final Catalog catalog;
+    private final long runId;
+    private final Clock clock;
+    private final Log log;
+
+    private Workspace(Config config, Path parityRoot, RunLock lock, Catalog catalog, long runId, Clock clock, Log log) {
+        this.config = config;
+        this.parityRoot = parityRoot;
+        this.lock = lock;
+        this.catalog = catalog;
+        this.runId = runId;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    public static Path parityRoot(Config config) {
+        return RawPaths.path(config.parityRoot());
+    }
+
+    /** Lock (exit 3 when held), catalog (exit 5 when unusable), run row. */
+    public static Workspace open(Config config, String command, String host, Clock clock, Log log) {
+        Path root = parityRoot(config);
+        try {
+            Files.createDirectories(root.resolve("_db"));
+        } catch (IOException e) {
+            throw CustosException.environment("the parity root " + root + " is not writable: " + e.getMessage(), e);
+        }
+        RunLock lock = RunLock.acquire(root.resolve("_db").resolve("run.lock"), command, host, clock.instant());
+        Catalog catalog;
+        try {
+            catalog = Catalog.open(Catalog.fileIn(root));
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+        long runId = catalog.runs().start(command, host, clock.millis());
+        log.runId(runId);
+        return new Workspace(config, root, lock, catalog, runId, clock, log);
+    }
+
+    public Catalog catalog() {
+        return catalog;
+    }
+
+    public long runId() {
+        return runId;
+    }
+
+    public Path parityRoot() {
+        return parityRoot;
+    }
+
+    /** Records the end of the run, writes {@code _logs/<time>-<run id>.json}, backs up the catalog. */
+    public void finish(RunSummary summary) {
+        Instant end = clock.instant();
+        summary.runId(runId).finishedAt(end);
+        String json = summary.toJson();
+        catalog.runs().finish(runId, end.toEpochMilli(), summary.exitCode().code(), json);
+        try {
+            Path logs = parityRoot.resolve("_logs");
+            AtomicFiles.write(logs.resolve(FILE_TIME.format(summary.startedAt()) + "-" + runId + ".json"),
+                    (json + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            log.warn("cannot write the run summary to _logs: %s", e.getMessage());
+        }
+        if (summary.exitCode() != ExitCode.INTERRUPTED) {
+            backup(end);
+        }
+    }
+
+    private void backup(Instant end) {
+        int keep = config.catalogBackups();
+        if (keep <= 0) {
+            return;
+        }
+        Path dir = parityRoot.resolve("_db").resolve("backups");
+        try {
+            Files.createDirectories(dir);
+            String name = "catalog-" + FILE_TIME.format(end) + "-" + runId + ".db";
+            Path tmp = dir.resolve("." + name + ".tmp");
+            Files.deleteIfExists(tmp);
+            catalog.backupTo(tmp);
+            AtomicFiles.moveIntoPlace(tmp, dir.resolve(name));
+            List<Path> all = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "catalog-*.db")) {
+                ds.forEach(all::add);
+            }
+            all.sort((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString()));
+            for (int i = keep; i < all.size(); i++) {
+                Files.deleteIfExists(all.get(i));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("catalog backup failed: %s", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            catalog.close();
+        } finally {
+            lock.close();
+        }
+    }
+}

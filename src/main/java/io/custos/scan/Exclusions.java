@@ -1,0 +1,102 @@
+package io.custos.scan;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code exclude} globs, matched against the name of a file or directory (not its path):
+ * {@code *} any run of characters, {@code ?} one, {@code [abc]} a class, {@code {a,b}} either.
+ * Names are matched as raw bytes, so a name that is not valid UTF-8 can still be excluded.
+ */
+public final class Exclusions {
+    private final List<byte[]> literals = new ArrayList<>();
+    private final List<Pattern> globs = new ArrayList<>();
+
+    public Exclusions(List<String> patterns) {
+        for (String p : patterns) {
+            if (p.chars().noneMatch(c -> c == '*' || c == '?' || c == '[' || c == '{' || c == '\\')) {
+                literals.add(p.getBytes(StandardCharsets.UTF_8));
+            } else {
+                String bytewise = new String(p.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+                globs.add(Pattern.compile(toRegex(bytewise), Pattern.DOTALL));
+            }
+        }
+    }
+
+    /** Whether the name in {@code buf[from..to)} is excluded. */
+    public boolean excludes(byte[] buf, int from, int to) {
+        for (byte[] lit : literals) {
+            if (lit.length == to - from && Arrays.equals(lit, 0, lit.length, buf, from, to)) {
+                return true;
+            }
+        }
+        if (globs.isEmpty()) {
+            return false;
+        }
+        String name = new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
+        for (Pattern g : globs) {
+            if (g.matcher(name).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public boolean excludes(String name) {
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        return excludes(b, 0, b.length);
+    }
+
+    static String toRegex(String glob) {
+        StringBuilder re = new StringBuilder();
+        int braces = 0;
+        for (int i = 0; i < glob.length(); i++) {
+            char c = glob.charAt(i);
+            switch (c) {
+                case '*' -> re.append(".*");
+                case '?' -> re.append('.');
+                case '[' -> {
+                    int end = glob.indexOf(']', i + 2);
+                    if (end < 0) {
+                        re.append("\\[");
+                    } else {
+                        String body = glob.substring(i + 1, end);
+                        if (body.startsWith("!")) {
+                            body = "^" + body.substring(1);
+                        }
+                        re.append('[').append(body.replace("\\", "\\\\").replace("[", "\\[")).append(']');
+                        i = end;
+                    }
+                }
+                case '{' -> {
+                    braces++;
+                    re.append("(?:");
+                }
+                case '}' -> {
+                    if (braces > 0) {
+                        braces--;
+                        re.append(')');
+                    } else {
+                        re.append("\\}");
+                    }
+                }
+                case ',' -> re.append(braces > 0 ? "|" : ",");
+                case '\\' -> {
+                    if (i + 1 < glob.length()) {
+                        re.append(Pattern.quote(String.valueOf(glob.charAt(++i))));
+                    } else {
+                        re.append("\\\\");
+                    }
+                }
+                default -> re.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        while (braces-- > 0) {
+            re.append(')');
+        }
+        return re.toString();
+    }
+}

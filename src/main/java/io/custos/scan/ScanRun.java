@@ -1,0 +1,731 @@
+package io.custos.scan;
+
+import io.custos.catalog.Catalog;
+import io.custos.catalog.EventType;
+import io.custos.catalog.FileRow;
+import io.custos.catalog.FileStatus;
+import io.custos.catalog.RootRow;
+import io.custos.config.Config;
+import io.custos.config.RootSet;
+import io.custos.fs.FileIdentity;
+import io.custos.fs.RawPaths;
+import io.custos.run.CancelToken;
+import io.custos.run.CustosException;
+import io.custos.run.ExitCode;
+import io.custos.run.Log;
+import io.custos.run.Problem;
+import io.custos.run.RunSummary;
+import io.custos.run.Stats;
+import io.custos.run.Units;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code scan}: probe the roots, walk them, merge the sorted walk with the sorted catalog,
+ * recognise renames without reading, hash what changed (each inode once), record the changes in
+ * batches, and apply deletions and modifications only when the guards allow (SPEC §5).
+ */
+public final class ScanRun {
+    /** Commit at least this often, so that a crash loses at most one batch. */
+    static final int BATCH_FILES = 2000;
+    static final long BATCH_NANOS = TimeUnit.SECONDS.toNanos(2);
+    static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    /** What to scan. */
+    public record Request(List<String> roots, boolean acceptChanges) {}
+
+    private final Config config;
+    private final Catalog catalog;
+    private final long runId;
+    private final Clock clock;
+    private final Log log;
+    private final CancelToken cancel;
+    private final Stats stats = new Stats(Stats.SCAN);
+    private final List<Problem> problems = new ArrayList<>();
+    private final Batch batch;
+    private ExitCode exit = ExitCode.OK;
+
+    public ScanRun(Config config, Catalog catalog, long runId, Clock clock, Log log, CancelToken cancel) {
+        this.config = config;
+        this.catalog = catalog;
+        this.runId = runId;
+        this.clock = clock;
+        this.log = log;
+        this.cancel = cancel;
+        this.batch = new Batch(catalog);
+    }
+
+    /** Runs the scan and fills {@code summary}. */
+    public void run(Request request, RunSummary summary) {
+        List<String> warnings = new ArrayList<>();
+        Map<String, Config.Root> all = RootSet.all(config, warnings);
+        warnings.forEach(w -> log.warn("%s", w));
+        List<Config.Root> selected = RootSet.select(all, request.roots());
+        Map<String, RootState> states = new LinkedHashMap<>();
+        for (Config.Root r : selected) {
+            states.put(r.name(), new RootState(r, RawPaths.path(r.path())));
+        }
+        Set<Walker.DirKey> rootKeys = checkDistinct(all, states);
+        catalog.inTransaction(() -> {
+            for (RootState s : states.values()) {
+                s.row = catalog.roots().ensure(s.cfg.name(), s.cfg.path());
+            }
+        });
+        if (request.roots() == null || request.roots().isEmpty()) {
+            missingRoots(all, request.acceptChanges());
+        }
+
+        for (RootState s : states.values()) {
+            s.liveBefore = catalog.files().countLive(s.row.id());
+            probe(s);
+        }
+
+        Walker walker = new Walker(new Exclusions(config.exclude()), 2, cancel);
+        for (RootState s : states.values()) {
+            if (s.unavailable != null || cancel.cancelled()) {
+                continue;
+            }
+            Set<Walker.DirKey> others = new HashSet<>(rootKeys);
+            others.remove(new Walker.DirKey(s.dirId.device(), s.dirId.inode()));
+            long t0 = System.nanoTime();
+            s.walk = walker.walk(s.cfg.name(), s.path, s.dirId.device(), others);
+            log.debug("walked %s: %d files in %d directories, %d ms", s.cfg.name(), s.walk.files().size(),
+                    s.walk.directories(), (System.nanoTime() - t0) / 1_000_000);
+            stats.add("files_scanned", s.walk.files().size());
+            for (Problem p : s.walk.problems()) {
+                problem(p, ExitCode.PROBLEMS);
+                stats.inc("errors");
+            }
+        }
+
+        Work work = new Work();
+        for (RootState s : states.values()) {
+            if (s.walk == null || cancel.cancelled()) {
+                continue;
+            }
+            if (s.walk.files().isEmpty() && s.liveBefore > 0) {
+                s.state = "empty";
+                s.held = true;
+                problem(new Problem(s.cfg.name(), null, "root_empty", "the walk found no files but the catalog holds "
+                        + s.liveBefore + "; nothing of this root is marked deleted (is the disk mounted?)"), ExitCode.GUARD);
+                continue;
+            }
+            merge(s, work);
+        }
+        batch.flush();
+
+        if (!cancel.cancelled()) {
+            matchMovesByIdentity(work);
+            hashAndRecord(work);
+        }
+        batch.flush();
+
+        if (!cancel.cancelled()) {
+            for (RootState s : states.values()) {
+                if (s.walk != null && s.walk.complete()) {
+                    finishRoot(s, work, request.acceptChanges());
+                }
+            }
+            purgeOld();
+        }
+        batch.flush();
+
+        if (cancel.cancelled()) {
+            exit = ExitCode.INTERRUPTED;
+            log.warn("interrupted: the work done so far is saved; the next scan continues from there");
+        }
+        List<Map<String, Object>> roots = new ArrayList<>();
+        for (RootState s : states.values()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", s.cfg.name());
+            m.put("path", s.cfg.path());
+            m.put("state", cancel.cancelled() ? "interrupted" : s.state);
+            m.put("files", s.walk == null ? 0 : s.walk.files().size());
+            m.put("cataloged_before", s.liveBefore);
+            roots.add(m);
+        }
+        summary.exitCode(exit).stats(stats.asMap()).problems(problems).put("roots", roots);
+    }
+
+    // ---- roots --------------------------------------------------------------------------------
+
+    /** Two roots that are one directory (bind mounts, symlinks) would be cataloged twice: refused. */
+    private Set<Walker.DirKey> checkDistinct(Map<String, Config.Root> all, Map<String, RootState> states) {
+        Map<Walker.DirKey, String> seen = new HashMap<>();
+        Path parity = RawPaths.path(config.parityRoot());
+        for (Config.Root r : all.values()) {
+            FileIdentity id = statFollowing(RawPaths.path(r.path()));
+            if (id == null || id.kind() != FileIdentity.Kind.DIRECTORY) {
+                continue;
+            }
+            Walker.DirKey key = new Walker.DirKey(id.device(), id.inode());
+            String before = seen.putIfAbsent(key, r.name());
+            if (before != null) {
+                throw CustosException.usage("roots \"" + before + "\" and \"" + r.name()
+                        + "\" are the same directory (device " + id.device() + ", inode " + id.inode()
+                        + "); remove one of them from the configuration");
+            }
+            RootState s = states.get(r.name());
+            if (s != null) {
+                s.dirId = id;
+            }
+        }
+        Set<Walker.DirKey> keys = new HashSet<>(seen.keySet());
+        FileIdentity pid = statFollowing(parity);
+        if (pid != null) {
+            keys.add(new Walker.DirKey(pid.device(), pid.inode())); // never catalog our own files
+        }
+        return keys;
+    }
+
+    private static FileIdentity statFollowing(Path p) {
+        try {
+            return FileIdentity.of(Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void probe(RootState s) {
+        Path p = s.path;
+        String why = null;
+        if (s.dirId == null) {
+            why = Files.exists(p, LinkOption.NOFOLLOW_LINKS) || Files.exists(p) ? "is not a readable directory"
+                    : "does not exist";
+        } else if (s.dirId.kind() != FileIdentity.Kind.DIRECTORY) {
+            why = "is not a directory";
+        } else {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+                ds.iterator().hasNext();
+            } catch (IOException | RuntimeException e) {
+                why = "cannot be read: " + Walker.message(e);
+            }
+            if (why == null && s.cfg.marker() != null && !Files.exists(p.resolve(s.cfg.marker()))) {
+                why = "has no marker file " + s.cfg.marker() + " (is the disk mounted?)";
+            }
+        }
+        if (why != null) {
+            s.unavailable = why;
+            s.state = "unavailable";
+            problem(new Problem(s.cfg.name(), null, "root_unavailable", "root " + s.cfg.path() + " " + why
+                    + "; it was not scanned and none of its " + s.liveBefore + " cataloged files is marked deleted"),
+                    ExitCode.GUARD);
+        }
+    }
+
+    /**
+     * Roots the catalog knows that are configured no more: fail closed when they held files and
+     * came from {@code data_dir} (an unmounted disk looks like that). {@code --accept-changes}
+     * marks their files deleted.
+     */
+    private void missingRoots(Map<String, Config.Root> all, boolean accept) {
+        if (config.dataDir() == null) {
+            return;
+        }
+        String prefix = config.dataDir().endsWith("/") ? config.dataDir() : config.dataDir() + "/";
+        for (RootRow row : catalog.roots().all()) {
+            if (all.containsKey(row.name()) || !row.path().startsWith(prefix)) {
+                continue;
+            }
+            int live = catalog.files().countLive(row.id());
+            if (live == 0) {
+                continue;
+            }
+            if (!accept) {
+                problem(new Problem(row.name(), null, "root_unavailable", "root " + row.path()
+                        + " is gone from data_dir but the catalog holds " + live
+                        + " of its files; none is marked deleted (scan --accept-changes if it is gone for good)"),
+                        ExitCode.GUARD);
+                continue;
+            }
+            List<FileRow> rows = new ArrayList<>();
+            catalog.files().forEachLive(row.id(), rows::add);
+            for (FileRow r : rows) {
+                batch.write(() -> applyDeleted(r, row.id()));
+            }
+        }
+    }
+
+    // ---- merge --------------------------------------------------------------------------------
+
+    private void merge(RootState s, Work work) {
+        List<WalkEntry> files = s.walk.files();
+        int[] i = {0};
+        catalog.files().forEachLive(s.row.id(), row -> {
+            while (i[0] < files.size() && RawPaths.compare(files.get(i[0]).path(), row.path()) < 0) {
+                work.newFiles.add(new NewFile(s, files.get(i[0]++)));
+            }
+            if (i[0] < files.size() && RawPaths.compare(files.get(i[0]).path(), row.path()) == 0) {
+                known(s, row, files.get(i[0]++), work);
+            } else if (!protectedPath(s, row.path())) {
+                Vanished v = new Vanished(s, row);
+                s.vanished.add(v);
+                work.addVanished(v);
+            }
+        });
+        while (i[0] < files.size()) {
+            work.newFiles.add(new NewFile(s, files.get(i[0]++)));
+        }
+    }
+
+    private static boolean protectedPath(RootState s, byte[] path) {
+        for (byte[] p : s.walk.unreachable()) {
+            if (Walker.under(path, p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void known(RootState s, FileRow row, WalkEntry e, Work work) {
+        boolean same = row.size() == e.size() && row.mtimeNs() == e.mtimeNs();
+        if (same && row.status() == FileStatus.TRUNCATED) {
+            work.jobs.add(job(s, e, new Recheck(s, row, e)));
+            return;
+        }
+        if (same) {
+            stats.inc("files_unchanged");
+            if (row.device() != e.device() || row.inode() != e.inode() || row.pendingSha256() != null) {
+                batch.write(() -> {
+                    catalog.files().updateIdentity(row.id(), e.device(), e.inode());
+                    if (row.pendingSha256() != null) {
+                        catalog.files().setPending(row.id(), null, 0, 0, 0);
+                    }
+                });
+            }
+            return;
+        }
+        boolean shrunkToZero = e.size() == 0 && row.size() > 0;
+        if ((row.size() != e.size() && row.mtimeNs() == e.mtimeNs()) || shrunkToZero) {
+            suspicious(s, row, e);
+            return;
+        }
+        if (row.pendingMatches(e.size(), e.mtimeNs(), e.inode())) {
+            s.modifications.add(new Modification(row, e, row.pendingSha256()));
+            return;
+        }
+        work.jobs.add(job(s, e, new Changed(s, row, e)));
+    }
+
+    /** Size changed while mtime did not, or shrunk to nothing: keep the recorded hash, report it. */
+    private void suspicious(RootState s, FileRow row, WalkEntry e) {
+        FileStatus status = e.size() < row.size() ? FileStatus.TRUNCATED : FileStatus.DAMAGED;
+        String how = e.size() == 0 ? "is now empty (was " + row.size() + " bytes)"
+                : "changed size from " + row.size() + " to " + e.size() + " bytes without a new modification time";
+        stats.inc(status == FileStatus.TRUNCATED ? "files_truncated" : "files_damaged");
+        problem(new Problem(s.cfg.name(), RawPaths.display(e.path()), status.sql(),
+                how + "; the recorded content is kept for repair"), ExitCode.PROBLEMS);
+        if (row.status() != status) {
+            batch.write(() -> {
+                catalog.files().setStatus(row.id(), status, now());
+                event(status == FileStatus.TRUNCATED ? EventType.TRUNCATED : EventType.DAMAGED, s.row.id(), row.id(),
+                        e.path(), "{\"recorded_size\":" + row.size() + ",\"found_size\":" + e.size() + "}");
+            });
+        }
+    }
+
+    // ---- renames ------------------------------------------------------------------------------
+
+    /** A new path with the (device, inode, size, mtime) of a vanished row is that file, renamed: nothing is read. */
+    private void matchMovesByIdentity(Work work) {
+        List<NewFile> rest = new ArrayList<>();
+        for (NewFile nf : work.newFiles) {
+            WalkEntry e = nf.entry;
+            Vanished v = work.takeByIdentity(e);
+            if (v != null) {
+                batch.write(() -> applyMoved(v, nf, v.row.sha256()));
+                continue;
+            }
+            rest.add(nf);
+        }
+        // New paths of an inode the catalog already knows unchanged (a new hardlink): its hash is known.
+        Map<InodeKey, List<NewFile>> byInode = new LinkedHashMap<>();
+        for (NewFile nf : rest) {
+            FileRow known = catalog.files().liveByIdentity(nf.entry.device(), nf.entry.inode(), nf.entry.size(),
+                    nf.entry.mtimeNs());
+            if (known != null) {
+                batch.write(() -> recordNew(nf, known.sha256(), work));
+                continue;
+            }
+            byInode.computeIfAbsent(new InodeKey(nf.entry.device(), nf.entry.inode()), k -> new ArrayList<>()).add(nf);
+        }
+        for (List<NewFile> group : byInode.values()) {
+            NewFile first = group.get(0);
+            work.jobs.add(job(first.root, first.entry, new NewGroup(group)));
+        }
+    }
+
+    // ---- hashing ------------------------------------------------------------------------------
+
+    private Hasher.Job job(RootState s, WalkEntry e, Object tag) {
+        return new Hasher.Job(RawPaths.resolve(s.path, e.path()), e.size(), e.mtimeNs(), e.device(), e.inode(), tag);
+    }
+
+    private void hashAndRecord(Work work) {
+        if (work.jobs.isEmpty()) {
+            return;
+        }
+        long totalBytes = 0;
+        for (Hasher.Job j : work.jobs) {
+            totalBytes += j.size();
+        }
+        log.info("hashing %d files (%s)", work.jobs.size(), Units.bytes(totalBytes));
+        try (Hasher hasher = new Hasher(config.hash().workers(), config.hash().perDeviceWorkers(), cancel)) {
+            hasher.submit(work.jobs);
+            long lastProgress = System.nanoTime();
+            long doneBytes = 0;
+            for (int done = 0; done < work.jobs.size(); ) {
+                Hasher.Result r;
+                try {
+                    r = hasher.results().poll(200, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    cancel.cancel();
+                    break;
+                }
+                if (cancel.cancelled()) {
+                    break;
+                }
+                if (r == null) {
+                    batch.maybeFlush();
+                    continue;
+                }
+                done++;
+                doneBytes += r.bytesRead();
+                stats.add("bytes_hashed", r.bytesRead());
+                batch.write(() -> record(r, work));
+                if (System.nanoTime() - lastProgress > PROGRESS_NANOS) {
+                    lastProgress = System.nanoTime();
+                    log.info("hashed %d of %d files, %s of %s", done, work.jobs.size(), Units.bytes(doneBytes), Units.bytes(totalBytes));
+                }
+            }
+        }
+    }
+
+    private void record(Hasher.Result r, Work work) {
+        Object tag = r.job().tag();
+        if (r.error() != null) {
+            if (cancel.cancelled()) {
+                return;
+            }
+            RootState s = tag instanceof Changed c ? c.root : tag instanceof Recheck k ? k.root : ((NewGroup) tag).files.get(0).root;
+            WalkEntry e = tag instanceof Changed c ? c.entry : tag instanceof Recheck k ? k.entry : ((NewGroup) tag).files.get(0).entry;
+            stats.inc("errors");
+            problem(new Problem(s.cfg.name(), RawPaths.display(e.path()), "unreadable",
+                    "cannot read: " + r.error() + "; its catalog entry is left as it was"), ExitCode.PROBLEMS);
+            return;
+        }
+        if (r.busy() != null) {
+            busy(tag, r.busy());
+            return;
+        }
+        byte[] sha = r.sha256();
+        if (tag instanceof Changed c) {
+            if (java.util.Arrays.equals(sha, c.row.sha256())) {
+                catalog.files().updateContent(c.row.id(), c.entry.size(), c.entry.mtimeNs(), c.entry.device(),
+                        c.entry.inode(), sha, now());
+                event(EventType.TOUCHED, c.root.row.id(), c.row.id(), c.entry.path(), null);
+                stats.inc("files_touched");
+            } else {
+                // Recorded as pending: applied in finishRoot when the guards allow, and not read again meanwhile.
+                catalog.files().setPending(c.row.id(), sha, c.entry.size(), c.entry.mtimeNs(), c.entry.inode());
+                c.root.modifications.add(new Modification(c.row, c.entry, sha));
+            }
+        } else if (tag instanceof Recheck k) {
+            if (java.util.Arrays.equals(sha, k.row.sha256())) {
+                catalog.files().updateContent(k.row.id(), k.entry.size(), k.entry.mtimeNs(), k.entry.device(),
+                        k.entry.inode(), sha, now());
+                event(EventType.VERIFIED, k.root.row.id(), k.row.id(), k.entry.path(), "{\"status\":\"ok\"}");
+                stats.inc("files_verified");
+            } else {
+                catalog.files().setStatus(k.row.id(), FileStatus.DAMAGED, now());
+                event(EventType.DAMAGED, k.root.row.id(), k.row.id(), k.entry.path(), null);
+                stats.inc("files_damaged");
+                problem(new Problem(k.root.cfg.name(), RawPaths.display(k.entry.path()), "damaged",
+                        "content differs from the recorded hash"), ExitCode.PROBLEMS);
+            }
+        } else {
+            for (NewFile nf : ((NewGroup) tag).files) {
+                recordNew(nf, sha, work);
+            }
+        }
+    }
+
+    private void busy(Object tag, String why) {
+        List<RootState> roots = new ArrayList<>();
+        List<WalkEntry> entries = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
+        if (tag instanceof Changed c) {
+            roots.add(c.root);
+            entries.add(c.entry);
+            ids.add(c.row.id());
+        } else if (tag instanceof Recheck k) {
+            roots.add(k.root);
+            entries.add(k.entry);
+            ids.add(k.row.id());
+        } else {
+            for (NewFile nf : ((NewGroup) tag).files) {
+                roots.add(nf.root);
+                entries.add(nf.entry);
+                ids.add(null);
+            }
+        }
+        for (int i = 0; i < roots.size(); i++) {
+            stats.inc("files_busy");
+            event(EventType.BUSY, roots.get(i).row.id(), ids.get(i), entries.get(i).path(),
+                    "{\"reason\":\"" + why + "\"}");
+            log.info("%s/%s %s; it is retried on the next scan", roots.get(i).cfg.name(),
+                    RawPaths.display(entries.get(i).path()), why);
+        }
+    }
+
+    /** A new path whose content is known: a rename when a vanished row has that hash, else an addition. */
+    private void recordNew(NewFile nf, byte[] sha, Work work) {
+        Vanished v = work.takeByHash(sha, nf.root);
+        if (v != null) {
+            applyMoved(v, nf, sha);
+            return;
+        }
+        long id = catalog.files().insert(nf.root.row.id(), nf.entry.path(), nf.entry.size(), nf.entry.mtimeNs(),
+                nf.entry.device(), nf.entry.inode(), sha, now());
+        event(EventType.ADDED, nf.root.row.id(), id, nf.entry.path(), null);
+        stats.inc("files_new");
+        // Parity plugs in here: create (or share, or restore from trash) the set for this content.
+    }
+
+    private void applyMoved(Vanished v, NewFile nf, byte[] sha) {
+        catalog.files().move(v.row.id(), nf.root.row.id(), nf.entry.path(), nf.entry.size(), nf.entry.mtimeNs(),
+                nf.entry.device(), nf.entry.inode(), now());
+        String detail = "{\"from_root\":" + RunSummary.toJson(v.root.cfg.name()) + ",\"from_path\":"
+                + RunSummary.toJson(RawPaths.display(v.row.path())) + "}";
+        event(EventType.MOVED, nf.root.row.id(), v.row.id(), nf.entry.path(), detail);
+        stats.inc("files_moved");
+        // Parity is keyed by content: a moved file keeps its set.
+    }
+
+    // ---- end of a root ------------------------------------------------------------------------
+
+    private void finishRoot(RootState s, Work work, boolean accept) {
+        if (s.held) {
+            return;
+        }
+        List<Vanished> gone = new ArrayList<>();
+        for (Vanished v : s.vanished) {
+            if (!v.claimed) {
+                gone.add(v);
+            }
+        }
+        Config.Guard g = config.guard();
+        boolean big = s.liveBefore >= g.minFiles()
+                && (gone.size() * 100L > (long) g.maxDeletedPercent() * s.liveBefore
+                        || s.modifications.size() * 100L > (long) g.maxModifiedPercent() * s.liveBefore);
+        if (big && !accept) {
+            s.state = "guarded";
+            String detail = "{\"deleted\":" + gone.size() + ",\"modified\":" + s.modifications.size() + ",\"files\":"
+                    + s.liveBefore + "}";
+            batch.write(() -> event(EventType.LARGE_CHANGE, s.row.id(), null, null, detail));
+            problem(new Problem(s.cfg.name(), null, "large_change", gone.size() + " deleted and "
+                    + s.modifications.size() + " modified of " + s.liveBefore + " files exceed guard.max_deleted_percent ("
+                    + g.maxDeletedPercent() + "%) or guard.max_modified_percent (" + g.maxModifiedPercent()
+                    + "%); none of these changes was applied. If they are intended, run: custos scan --accept-changes "
+                    + s.cfg.name()), ExitCode.GUARD);
+            return;
+        }
+        for (Modification m : s.modifications) {
+            batch.write(() -> applyModified(s, m));
+        }
+        for (Vanished v : gone) {
+            batch.write(() -> applyDeleted(v.row, s.row.id()));
+        }
+        batch.write(() -> catalog.roots().scanned(s.row.id(), now(), runId));
+    }
+
+    private void applyModified(RootState s, Modification m) {
+        WalkEntry e = m.entry;
+        catalog.files().updateContent(m.row.id(), e.size(), e.mtimeNs(), e.device(), e.inode(), m.sha256, now());
+        String detail = "{\"old_sha256\":\"" + hex(m.row.sha256()) + "\",\"new_sha256\":\"" + hex(m.sha256) + "\"}";
+        event(EventType.MODIFIED, s.row.id(), m.row.id(), e.path(), detail);
+        stats.inc("files_modified");
+        // Parity plugs in here: new set first, then the old one to trash when no live file has the old hash.
+    }
+
+    private void applyDeleted(FileRow row, long rootId) {
+        catalog.files().setStatus(row.id(), FileStatus.DELETED, now());
+        event(EventType.DELETED, rootId, row.id(), row.path(), null);
+        stats.inc("files_deleted");
+        // Parity plugs in here: the set goes to trash when no live file has this hash.
+    }
+
+    private void purgeOld() {
+        long before = clock.millis() - TimeUnit.DAYS.toMillis(config.retentionDays());
+        batch.write(() -> {
+            catalog.events().purge(before);
+            catalog.files().purgeDeleted(before);
+        });
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private void event(EventType type, Long rootId, Long fileId, byte[] path, String detail) {
+        catalog.events().add(runId, clock.millis(), type, rootId, fileId, path, detail);
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    private void problem(Problem p, ExitCode code) {
+        problems.add(p);
+        exit = exit.worst(code);
+        if (code != ExitCode.OK) {
+            log.warn("%s%s: %s", p.root() == null ? "" : p.root(), p.path() == null ? "" : "/" + p.path(), p.message());
+        }
+    }
+
+    static String hex(byte[] b) {
+        return b == null ? "" : HexFormat.of().formatHex(b);
+    }
+
+
+    /** Writes grouped into transactions of at most {@link #BATCH_FILES} writes or two seconds. */
+    private static final class Batch {
+        private final Catalog catalog;
+        private int ops;
+        private long started;
+
+        Batch(Catalog catalog) {
+            this.catalog = catalog;
+        }
+
+        void write(Runnable w) {
+            if (ops == 0) {
+                catalog.begin();
+                started = System.nanoTime();
+            }
+            w.run();
+            ops++;
+            maybeFlush();
+        }
+
+        void maybeFlush() {
+            if (ops > 0 && (ops >= BATCH_FILES || System.nanoTime() - started > BATCH_NANOS)) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (ops > 0) {
+                catalog.commit();
+                ops = 0;
+            }
+        }
+    }
+
+    // ---- state --------------------------------------------------------------------------------
+
+    private static final class RootState {
+        final Config.Root cfg;
+        final Path path;
+        RootRow row;
+        FileIdentity dirId;
+        String unavailable;
+        int liveBefore;
+        Walker.Result walk;
+        boolean held;
+        String state = "scanned";
+        final List<Vanished> vanished = new ArrayList<>();
+        final List<Modification> modifications = new ArrayList<>();
+
+        RootState(Config.Root cfg, Path path) {
+            this.cfg = cfg;
+            this.path = path;
+        }
+    }
+
+    private static final class Vanished {
+        final RootState root;
+        final FileRow row;
+        boolean claimed;
+
+        Vanished(RootState root, FileRow row) {
+            this.root = root;
+            this.row = row;
+        }
+    }
+
+    private record NewFile(RootState root, WalkEntry entry) {}
+
+    private record Changed(RootState root, FileRow row, WalkEntry entry) {}
+
+    private record Recheck(RootState root, FileRow row, WalkEntry entry) {}
+
+    private record NewGroup(List<NewFile> files) {}
+
+    private record Modification(FileRow row, WalkEntry entry, byte[] sha256) {}
+
+    private record InodeKey(long device, long inode) {}
+
+    private record IdentityKey(long device, long inode, long size, long mtimeNs) {}
+
+    /** Everything found by the merge that needs more than a look at the catalog. */
+    private static final class Work {
+        final List<NewFile> newFiles = new ArrayList<>();
+        final List<Hasher.Job> jobs = new ArrayList<>();
+        final Map<IdentityKey, ArrayDeque<Vanished>> byIdentity = new HashMap<>();
+        final Map<ByteBuffer, List<Vanished>> byHash = new HashMap<>();
+
+        void addVanished(Vanished v) {
+            FileRow r = v.row;
+            byIdentity.computeIfAbsent(new IdentityKey(r.device(), r.inode(), r.size(), r.mtimeNs()),
+                    k -> new ArrayDeque<>()).add(v);
+            if (r.sha256() != null && r.status() == FileStatus.OK) {
+                byHash.computeIfAbsent(ByteBuffer.wrap(r.sha256()), k -> new ArrayList<>()).add(v);
+            }
+        }
+
+        Vanished takeByIdentity(WalkEntry e) {
+            ArrayDeque<Vanished> q = byIdentity.get(new IdentityKey(e.device(), e.inode(), e.size(), e.mtimeNs()));
+            while (q != null && !q.isEmpty()) {
+                Vanished v = q.poll();
+                if (!v.claimed) {
+                    v.claimed = true;
+                    return v;
+                }
+            }
+            return null;
+        }
+
+        /** A vanished row with this content, one of the same root first. */
+        Vanished takeByHash(byte[] sha, RootState preferred) {
+            List<Vanished> list = byHash.get(ByteBuffer.wrap(sha));
+            if (list == null) {
+                return null;
+            }
+            Vanished pick = null;
+            for (Vanished v : list) {
+                if (!v.claimed && (pick == null || (v.root == preferred && pick.root != preferred))) {
+                    pick = v;
+                }
+            }
+            if (pick != null) {
+                pick.claimed = true;
+            }
+            return pick;
+        }
+    }
+}

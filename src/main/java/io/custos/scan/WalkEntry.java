@@ -1,0 +1,4 @@
+package io.custos.scan;
+
+/** A regular file found by the walk: path relative to its root (raw bytes) and its lstat. */
+public record WalkEntry(byte[] path, long size, long mtimeNs, long device, long inode) {}
