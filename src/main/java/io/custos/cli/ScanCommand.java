@@ -1,7 +1,6 @@
 package io.custos.cli;
 
 import io.custos.config.Config;
-import io.custos.config.RootSet;
 import io.custos.exec.ProcessPriority;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
@@ -41,14 +40,14 @@ final class ScanCommand implements Callable<Integer> {
     public Integer call() {
         Config cfg = root.loadConfig();
         Log log = root.log(cfg);
-        RootSet.select(RootSet.all(cfg, new ArrayList<>()), roots); // unknown names: exit 2 before anything is touched
+        ScanRun.Plan plan = ScanRun.plan(cfg, roots); // exit 2 before anything is touched
         ProcessPriority.apply(cfg.process(), log);
         RunSummary summary = new RunSummary("scan", ctx.clock().instant());
         try (Workspace ws = Workspace.open(cfg, "scan", ctx.host(), ctx.clock(), log)) {
             summary.runId(ws.runId());
             try {
                 new ScanRun(cfg, ws.catalog(), ws.runId(), ctx.clock(), log, ctx.cancel())
-                        .run(new ScanRun.Request(roots, acceptChanges), summary);
+                        .run(plan, acceptChanges, summary);
             } catch (RuntimeException e) {
                 summary.exitCode(ExitCode.PROBLEMS.worst(exitOf(e))).error(e.getMessage());
                 ws.finish(summary);

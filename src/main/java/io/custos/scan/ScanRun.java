@@ -46,8 +46,12 @@ public final class ScanRun {
     static final long BATCH_NANOS = TimeUnit.SECONDS.toNanos(2);
     static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    /** What to scan. */
-    public record Request(List<String> roots, boolean acceptChanges) {}
+    /**
+     * The roots of a scan, checked before anything is written: the named roots exist in the
+     * configuration, and no two roots are one directory.
+     */
+    public record Plan(Map<String, Config.Root> all, List<Config.Root> selected, Map<String, FileIdentity> dirs,
+            Set<Walker.DirKey> rootKeys, List<String> warnings) {}
 
     private final Config config;
     private final Catalog catalog;
@@ -70,24 +74,51 @@ public final class ScanRun {
         this.batch = new Batch(catalog);
     }
 
-    /** Runs the scan and fills {@code summary}. */
-    public void run(Request request, RunSummary summary) {
+    /** Resolves and checks the roots; throws a usage error (exit 2) before anything is touched. */
+    public static Plan plan(Config config, List<String> names) {
         List<String> warnings = new ArrayList<>();
         Map<String, Config.Root> all = RootSet.all(config, warnings);
-        warnings.forEach(w -> log.warn("%s", w));
-        List<Config.Root> selected = RootSet.select(all, request.roots());
-        Map<String, RootState> states = new LinkedHashMap<>();
-        for (Config.Root r : selected) {
-            states.put(r.name(), new RootState(r, RawPaths.path(r.path())));
+        List<Config.Root> selected = RootSet.select(all, names);
+        Map<String, FileIdentity> dirs = new HashMap<>();
+        Map<Walker.DirKey, String> seen = new HashMap<>();
+        for (Config.Root r : all.values()) {
+            FileIdentity id = statFollowing(RawPaths.path(r.path()));
+            if (id == null || id.kind() != FileIdentity.Kind.DIRECTORY) {
+                continue;
+            }
+            Walker.DirKey key = new Walker.DirKey(id.device(), id.inode());
+            String before = seen.putIfAbsent(key, r.name());
+            if (before != null) {
+                throw CustosException.usage("roots \"" + before + "\" and \"" + r.name()
+                        + "\" are the same directory (device " + id.device() + ", inode " + id.inode()
+                        + "); remove one of them from the configuration");
+            }
+            dirs.put(r.name(), id);
         }
-        Set<Walker.DirKey> rootKeys = checkDistinct(all, states);
+        return new Plan(all, selected, dirs, Set.copyOf(seen.keySet()), warnings);
+    }
+
+    /** Runs the scan and fills {@code summary}. */
+    public void run(Plan plan, boolean acceptChanges, RunSummary summary) {
+        plan.warnings().forEach(w -> log.warn("%s", w));
+        Map<String, RootState> states = new LinkedHashMap<>();
+        for (Config.Root r : plan.selected()) {
+            RootState s = new RootState(r, RawPaths.path(r.path()));
+            s.dirId = plan.dirs().get(r.name());
+            states.put(r.name(), s);
+        }
+        Set<Walker.DirKey> rootKeys = new HashSet<>(plan.rootKeys());
+        FileIdentity parity = statFollowing(RawPaths.path(config.parityRoot()));
+        if (parity != null) {
+            rootKeys.add(new Walker.DirKey(parity.device(), parity.inode())); // never catalog our own files
+        }
         catalog.inTransaction(() -> {
             for (RootState s : states.values()) {
                 s.row = catalog.roots().ensure(s.cfg.name(), s.cfg.path());
             }
         });
-        if (request.roots() == null || request.roots().isEmpty()) {
-            missingRoots(all, request.acceptChanges());
+        if (plan.selected().size() == plan.all().size()) {
+            missingRoots(plan.all(), acceptChanges);
         }
 
         for (RootState s : states.values()) {
@@ -138,7 +169,7 @@ public final class ScanRun {
         if (!cancel.cancelled()) {
             for (RootState s : states.values()) {
                 if (s.walk != null && s.walk.complete()) {
-                    finishRoot(s, work, request.acceptChanges());
+                    finishRoot(s, work, acceptChanges);
                 }
             }
             purgeOld();
@@ -164,34 +195,6 @@ public final class ScanRun {
 
     // ---- roots --------------------------------------------------------------------------------
 
-    /** Two roots that are one directory (bind mounts, symlinks) would be cataloged twice: refused. */
-    private Set<Walker.DirKey> checkDistinct(Map<String, Config.Root> all, Map<String, RootState> states) {
-        Map<Walker.DirKey, String> seen = new HashMap<>();
-        Path parity = RawPaths.path(config.parityRoot());
-        for (Config.Root r : all.values()) {
-            FileIdentity id = statFollowing(RawPaths.path(r.path()));
-            if (id == null || id.kind() != FileIdentity.Kind.DIRECTORY) {
-                continue;
-            }
-            Walker.DirKey key = new Walker.DirKey(id.device(), id.inode());
-            String before = seen.putIfAbsent(key, r.name());
-            if (before != null) {
-                throw CustosException.usage("roots \"" + before + "\" and \"" + r.name()
-                        + "\" are the same directory (device " + id.device() + ", inode " + id.inode()
-                        + "); remove one of them from the configuration");
-            }
-            RootState s = states.get(r.name());
-            if (s != null) {
-                s.dirId = id;
-            }
-        }
-        Set<Walker.DirKey> keys = new HashSet<>(seen.keySet());
-        FileIdentity pid = statFollowing(parity);
-        if (pid != null) {
-            keys.add(new Walker.DirKey(pid.device(), pid.inode())); // never catalog our own files
-        }
-        return keys;
-    }
 
     private static FileIdentity statFollowing(Path p) {
         try {
