@@ -16,6 +16,7 @@ public final class Cli {
         cl.setOut(new PrintWriter(ctx.out(), true));
         cl.setErr(new PrintWriter(ctx.err(), true));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpWidth(100);
         String footer = "%nExit status:%n" + ExitCode.table().replace("%", "%%");
         cl.getCommandSpec().usageMessage().footer(footer);
         for (CommandLine sub : cl.getSubcommands().values()) {
