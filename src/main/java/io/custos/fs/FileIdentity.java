@@ -7,13 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What the kernel says about one directory entry, without following symlinks: type, size,
  * mtime in nanoseconds, device and inode.
  */
-public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long inode) {
+public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long inode, int links) {
 
     /** The types the walk tells apart. */
     public enum Kind {
@@ -25,6 +26,7 @@ public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long
 
     private static final MethodHandle DEV;
     private static final MethodHandle INO;
+    private static final MethodHandle NLINK;
 
     static {
         MethodHandle dev = null;
@@ -40,11 +42,20 @@ public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long
         }
         DEV = dev;
         INO = ino;
+        MethodHandle nlink = null;
+        try {
+            Class<?> attrs = Class.forName("sun.nio.fs.UnixFileAttributes");
+            nlink = MethodHandles.privateLookupIn(attrs, MethodHandles.lookup()).findGetter(attrs, "st_nlink", int.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            nlink = null;
+        }
+        NLINK = nlink;
     }
 
     /** lstat(2) of a path. */
     public static FileIdentity of(Path path) throws IOException {
-        return of(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        // The POSIX view hands back the kernel's stat as is (the owner's name is looked up only when asked).
+        return of(Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
     }
 
     /** Identity from attributes already read (with NOFOLLOW_LINKS). */
@@ -68,7 +79,19 @@ public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long
             dev = parsed[0];
             ino = parsed[1];
         }
-        return new FileIdentity(kind, a.size(), mtime, dev, ino);
+        return new FileIdentity(kind, a.size(), mtime, dev, ino, links(a));
+    }
+
+    /** The link count; 2 (unknown, maybe linked) where it cannot be read. */
+    private static int links(BasicFileAttributes a) {
+        if (NLINK != null && a.getClass().getName().equals("sun.nio.fs.UnixFileAttributes")) {
+            try {
+                return (int) NLINK.invoke(a);
+            } catch (Throwable e) {
+                return 2;
+            }
+        }
+        return 2;
     }
 
     /** Parses {@code (dev=803,ino=1234)}, the JDK's text for a Unix file key. */

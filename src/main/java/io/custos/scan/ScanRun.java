@@ -359,7 +359,8 @@ public final class ScanRun {
         // New paths of an inode the catalog already knows unchanged (a new hardlink): its hash is known.
         Map<InodeKey, List<NewFile>> byInode = new LinkedHashMap<>();
         for (NewFile nf : rest) {
-            FileRow known = catalog.files().liveByIdentity(nf.entry.device(), nf.entry.inode(), nf.entry.size(),
+            // Only a file with more than one link can be another path of a cataloged inode.
+            FileRow known = nf.entry.links() < 2 ? null : catalog.files().liveByIdentity(nf.entry.device(), nf.entry.inode(), nf.entry.size(),
                     nf.entry.mtimeNs());
             if (known != null) {
                 batch.write(() -> recordNew(nf, known.sha256(), work));

@@ -101,7 +101,7 @@ public final class Walker {
                         }
                         switch (id.kind()) {
                             case FILE -> files.add(new WalkEntry(Arrays.copyOfRange(full, prefix, full.length),
-                                    id.size(), id.mtimeNs(), id.device(), id.inode()));
+                                    id.size(), id.mtimeNs(), id.device(), id.inode(), id.links()));
                             case DIRECTORY -> {
                                 if (id.device() != rootDevice) {
                                     continue; // another filesystem: not crossed

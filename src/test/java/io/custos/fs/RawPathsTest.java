@@ -65,5 +65,8 @@ class RawPathsTest {
         assertThat(id.mtimeNs()).isEqualTo(1_700_000_000_123_456_789L);
         assertThat(id.inode()).isEqualTo(((Number) Files.getAttribute(f, "unix:ino")).longValue());
         assertThat(id.device()).isEqualTo(((Number) Files.getAttribute(f, "unix:dev")).longValue());
+        assertThat(id.links()).isEqualTo(1);
+        Files.createLink(tmp.resolve("g"), f);
+        assertThat(FileIdentity.of(f).links()).isEqualTo(2);
     }
 }
