@@ -3,6 +3,7 @@ package io.custos.run;
 import io.custos.catalog.Catalog;
 import io.custos.config.Config;
 import io.custos.fs.AtomicFiles;
+import io.custos.fs.Permissions;
 import io.custos.fs.RawPaths;
 import io.custos.fs.RunLock;
 import java.io.IOException;
@@ -33,6 +34,7 @@ public final class Workspace implements AutoCloseable {
     private final long runId;
     private final Clock clock;
     private final Log log;
+    private final Permissions permissions;
 
     private Workspace(Config config, Path parityRoot, RunLock lock, Catalog catalog, long runId, Clock clock, Log log) {
         this.config = config;
@@ -42,6 +44,7 @@ public final class Workspace implements AutoCloseable {
         this.runId = runId;
         this.clock = clock;
         this.log = log;
+        this.permissions = new Permissions(config.process().umask());
     }
 
     public static Path parityRoot(Config config) {
@@ -51,8 +54,9 @@ public final class Workspace implements AutoCloseable {
     /** Lock (exit 3 when held), catalog (exit 5 when unusable), run row. */
     public static Workspace open(Config config, String command, String host, Clock clock, Log log) {
         Path root = parityRoot(config);
+        Permissions permissions = new Permissions(config.process().umask());
         try {
-            Files.createDirectories(root.resolve("_db"));
+            permissions.createDirectories(root.resolve("_db"));
         } catch (IOException e) {
             throw CustosException.environment("the parity root " + root + " is not writable: " + e.getMessage(), e);
         }
@@ -64,6 +68,8 @@ public final class Workspace implements AutoCloseable {
             lock.close();
             throw e;
         }
+        permissions.apply(catalog.file());
+        permissions.apply(root.resolve("_db").resolve("run.lock"));
         long runId = catalog.runs().start(command, host, clock.millis());
         log.runId(runId);
         return new Workspace(config, root, lock, catalog, runId, clock, log);
@@ -88,9 +94,10 @@ public final class Workspace implements AutoCloseable {
         String json = summary.toJson();
         catalog.runs().finish(runId, end.toEpochMilli(), summary.exitCode().code(), json);
         try {
-            Path logs = parityRoot.resolve("_logs");
-            AtomicFiles.write(logs.resolve(FILE_TIME.format(summary.startedAt()) + "-" + runId + ".json"),
-                    (json + "\n").getBytes(StandardCharsets.UTF_8));
+            Path logs = permissions.createDirectories(parityRoot.resolve("_logs"));
+            Path file = logs.resolve(FILE_TIME.format(summary.startedAt()) + "-" + runId + ".json");
+            AtomicFiles.write(file, (json + "\n").getBytes(StandardCharsets.UTF_8));
+            permissions.apply(file);
         } catch (IOException e) {
             log.warn("cannot write the run summary to _logs: %s", e.getMessage());
         }
@@ -106,11 +113,12 @@ public final class Workspace implements AutoCloseable {
         }
         Path dir = parityRoot.resolve("_db").resolve("backups");
         try {
-            Files.createDirectories(dir);
+            permissions.createDirectories(dir);
             String name = "catalog-" + FILE_TIME.format(end) + "-" + runId + ".db";
             Path tmp = dir.resolve("." + name + ".tmp");
             Files.deleteIfExists(tmp);
             catalog.backupTo(tmp);
+            permissions.apply(tmp);
             AtomicFiles.moveIntoPlace(tmp, dir.resolve(name));
             List<Path> all = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "catalog-*.db")) {

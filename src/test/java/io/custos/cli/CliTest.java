@@ -273,6 +273,25 @@ class CliTest {
     }
 
     @Test
+    void filesCustosCreatesFollowTheConfiguredUmask() throws Exception {
+        h.config().putObject("process").put("umask", "077").put("nice", 0).put("ionice_idle", false);
+        write(data.resolve("a.txt"), "a");
+        assertThat(h.scan().exit()).isZero();
+        assertThat(mode(h.parity().resolve("_db"))).isEqualTo("rwx------");
+        assertThat(mode(h.parity().resolve("_db/catalog.db"))).isEqualTo("rw-------");
+        try (var logs = Files.list(h.parity().resolve("_logs"))) {
+            assertThat(mode(logs.findFirst().orElseThrow())).isEqualTo("rw-------");
+        }
+        try (var b = Files.list(h.parity().resolve("_db/backups"))) {
+            assertThat(mode(b.findFirst().orElseThrow())).isEqualTo("rw-------");
+        }
+    }
+
+    private static String mode(Path p) throws java.io.IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
     void noRootsConfiguredIsAUsageError() {
         h.config().putArray("roots");
         Result r = h.scan();
