@@ -13,6 +13,8 @@ import java.util.Map;
 
 /** What {@code status}, {@code history} and {@code events} show, read from the catalog as JSON-ready maps. */
 public final class Reports {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private final Catalog catalog;
 
     public Reports(Catalog catalog) {
@@ -167,7 +169,7 @@ public final class Reports {
 
     private static Object parse(String json) {
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            return JSON.readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return json;
         }
