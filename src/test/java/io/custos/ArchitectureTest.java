@@ -14,15 +14,22 @@ class ArchitectureTest {
 
     @Test
     void coreNeverDependsOnTheCommandLine() {
-        noClasses().that().resideOutsideOfPackage("io.custos.cli..")
-                .should().dependOnClassesThat().resideInAnyPackage("io.custos.cli..", "picocli..")
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("io.custos.cli..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.custos.cli..", "picocli..")
                 .check(classes);
     }
 
     @Test
     void onlyMainExits() {
-        noClasses().that().doNotHaveFullyQualifiedName("io.custos.cli.Main")
-                .should().callMethod(System.class, "exit", int.class)
+        noClasses()
+                .that()
+                .doNotHaveFullyQualifiedName("io.custos.cli.Main")
+                .should()
+                .callMethod(System.class, "exit", int.class)
                 .check(classes);
     }
 }

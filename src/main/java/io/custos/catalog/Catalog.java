@@ -64,8 +64,10 @@ public final class Catalog implements AutoCloseable {
         int version = c.userVersion();
         if (version > MIGRATIONS.size()) {
             c.close();
-            throw CustosException.environment("the catalog " + file + " has schema version " + version
-                    + ", newer than this custos knows (" + MIGRATIONS.size() + "); upgrade custos", null);
+            throw CustosException.environment(
+                    "the catalog " + file + " has schema version " + version + ", newer than this custos knows ("
+                            + MIGRATIONS.size() + "); upgrade custos",
+                    null);
         }
         if (version < MIGRATIONS.size()) {
             // An older schema: read commands need the current one, which only a writer may create.
@@ -111,8 +113,10 @@ public final class Catalog implements AutoCloseable {
     private void migrate() {
         int version = userVersion();
         if (version > MIGRATIONS.size()) {
-            throw CustosException.environment("the catalog " + file + " has schema version " + version
-                    + ", newer than this custos knows (" + MIGRATIONS.size() + "); upgrade custos", null);
+            throw CustosException.environment(
+                    "the catalog " + file + " has schema version " + version + ", newer than this custos knows ("
+                            + MIGRATIONS.size() + "); upgrade custos",
+                    null);
         }
         for (int i = version; i < MIGRATIONS.size(); i++) {
             String name = MIGRATIONS.get(i);

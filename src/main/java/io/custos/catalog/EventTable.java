@@ -64,7 +64,8 @@ public final class EventTable {
             args.add(sinceMillis);
         }
         if (!types.isEmpty()) {
-            sql.append(" AND type IN (").append(String.join(",", java.util.Collections.nCopies(types.size(), "?")))
+            sql.append(" AND type IN (")
+                    .append(String.join(",", java.util.Collections.nCopies(types.size(), "?")))
                     .append(")");
             args.addAll(types);
         }
@@ -106,8 +107,15 @@ public final class EventTable {
                 Long rootId = rs.wasNull() ? null : root;
                 long file = rs.getLong(6);
                 Long fileId = rs.wasNull() ? null : file;
-                out.add(new Event(rs.getLong(1), runId, rs.getLong(3), rs.getString(4), rootId, fileId,
-                        rs.getBytes(7), rs.getString(8)));
+                out.add(new Event(
+                        rs.getLong(1),
+                        runId,
+                        rs.getLong(3),
+                        rs.getString(4),
+                        rootId,
+                        fileId,
+                        rs.getBytes(7),
+                        rs.getString(8)));
             }
         }
         return out;

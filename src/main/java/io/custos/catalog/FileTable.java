@@ -91,12 +91,13 @@ public final class FileTable {
     }
 
     /** Inserts a new live row; returns its id. */
-    public long insert(long rootId, byte[] path, long size, long mtimeNs, long device, long inode, byte[] sha256,
-            long now) {
+    public long insert(
+            long rootId, byte[] path, long size, long mtimeNs, long device, long inode, byte[] sha256, long now) {
         try {
             if (insert == null) {
-                insert = conn.prepareStatement("INSERT INTO files (root_id, path, size, mtime_ns, device, inode, sha256,"
-                        + " status, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)");
+                insert =
+                        conn.prepareStatement("INSERT INTO files (root_id, path, size, mtime_ns, device, inode, sha256,"
+                                + " status, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)");
             }
             insert.setLong(1, rootId);
             insert.setBytes(2, path);

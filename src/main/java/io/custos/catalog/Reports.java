@@ -13,7 +13,8 @@ import java.util.Map;
 
 /** What {@code status}, {@code history} and {@code events} show, read from the catalog as JSON-ready maps. */
 public final class Reports {
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Catalog catalog;
 
@@ -108,8 +109,10 @@ public final class Reports {
     public Map<String, Object> history(Located at) {
         List<FileRow> rows = catalog.files().historyRows(at.root().id(), at.relative());
         if (rows.isEmpty()) {
-            throw new CustosException(ExitCode.USAGE, "no cataloged file at " + at.root().name() + "/"
-                    + RawPaths.display(at.relative()) + " (now or before)");
+            throw new CustosException(
+                    ExitCode.USAGE,
+                    "no cataloged file at " + at.root().name() + "/" + RawPaths.display(at.relative())
+                            + " (now or before)");
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("root", at.root().name());
@@ -143,8 +146,9 @@ public final class Reports {
         if (rootName != null) {
             RootRow r = catalog.roots().byName(rootName);
             if (r == null) {
-                throw new CustosException(ExitCode.USAGE, "unknown root \"" + rootName + "\"; cataloged roots: "
-                        + String.join(", ", names.values()));
+                throw new CustosException(
+                        ExitCode.USAGE,
+                        "unknown root \"" + rootName + "\"; cataloged roots: " + String.join(", ", names.values()));
             }
             rootId = r.id();
         }

@@ -40,8 +40,8 @@ public final class RootTable {
     }
 
     public List<RootRow> all() {
-        try (PreparedStatement ps =
-                        conn.prepareStatement("SELECT id, name, path, last_scan_at, last_scan_run FROM roots ORDER BY name");
+        try (PreparedStatement ps = conn.prepareStatement(
+                        "SELECT id, name, path, last_scan_at, last_scan_run FROM roots ORDER BY name");
                 ResultSet rs = ps.executeQuery()) {
             List<RootRow> out = new ArrayList<>();
             while (rs.next()) {

@@ -33,8 +33,8 @@ public final class RunTable {
     }
 
     public void finish(long id, long finishedAt, int exitCode, String summary) {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?")) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?")) {
             ps.setLong(1, finishedAt);
             ps.setInt(2, exitCode);
             ps.setString(3, summary);
@@ -57,7 +57,13 @@ public final class RunTable {
                     Long finished = rs.wasNull() ? null : fin;
                     int code = rs.getInt(6);
                     Integer exit = rs.wasNull() ? null : code;
-                    out.add(new RunRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), finished, exit,
+                    out.add(new RunRow(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            rs.getString(3),
+                            rs.getLong(4),
+                            finished,
+                            exit,
                             rs.getString(7)));
                 }
             }

@@ -26,8 +26,11 @@ public final class Cli {
         cl.setParameterExceptionHandler((ex, args) -> {
             ctx.err().println("custos: " + ex.getMessage());
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, ctx.err());
-            ctx.err().println("Try 'custos " + (ex.getCommandLine() == cl ? "" : ex.getCommandLine().getCommandName() + " ")
-                    + "--help' for more information.");
+            ctx.err()
+                    .println("Try 'custos "
+                            + (ex.getCommandLine() == cl
+                                    ? ""
+                                    : ex.getCommandLine().getCommandName() + " ") + "--help' for more information.");
             return ExitCode.USAGE.code();
         });
         return cl;

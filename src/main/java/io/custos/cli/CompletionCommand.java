@@ -5,9 +5,13 @@ import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 
-@Command(name = "completion", mixinStandardHelpOptions = true,
-        description = {"Print a bash completion script (zsh: load it after 'autoload -U +X bashcompinit && bashcompinit').",
-            "Install: custos completion > /etc/bash_completion.d/custos"})
+@Command(
+        name = "completion",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Print a bash completion script (zsh: load it after 'autoload -U +X bashcompinit && bashcompinit').",
+            "Install: custos completion > /etc/bash_completion.d/custos"
+        })
 final class CompletionCommand implements Callable<Integer> {
     private final Context ctx;
 

@@ -33,12 +33,17 @@ final class EventsCommand implements Callable<Integer> {
     @ParentCommand
     RootCommand root;
 
-    @Option(names = "--since", paramLabel = "DURATION|DATE",
+    @Option(
+            names = "--since",
+            paramLabel = "DURATION|DATE",
             description = "Only events since then: a duration back from now (30m, 12h, 7d, 2w) or a date"
                     + " (2026-01-31, or 2026-01-31T12:00:00Z).")
     String since;
 
-    @Option(names = "--type", paramLabel = "T", arity = "1..*",
+    @Option(
+            names = "--type",
+            paramLabel = "T",
+            arity = "1..*",
             description = "Only these types: added, modified, touched, moved, deleted, truncated, busy, verified,"
                     + " damaged, repaired, repair_failed, parity_created, parity_recreated, parity_trashed,"
                     + " parity_restored, large_change.")
@@ -47,7 +52,10 @@ final class EventsCommand implements Callable<Integer> {
     @Option(names = "--root", paramLabel = "R", description = "Only events of this root.")
     String rootName;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "1000",
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            defaultValue = "1000",
             description = "At most N events (default ${DEFAULT-VALUE}; 0 = all).")
     int limit;
 
@@ -83,8 +91,13 @@ final class EventsCommand implements Callable<Integer> {
         } else {
             StringBuilder sb = new StringBuilder();
             for (Map<String, Object> e : events) {
-                sb.append(String.format(Locale.ROOT, "%s  %-16s %s%s%s%n", e.get("time"), e.get("type"),
-                        e.get("root") == null ? "" : e.get("root"), e.get("path") == null ? "" : "/" + e.get("path"),
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "%s  %-16s %s%s%s%n",
+                        e.get("time"),
+                        e.get("type"),
+                        e.get("root") == null ? "" : e.get("root"),
+                        e.get("path") == null ? "" : "/" + e.get("path"),
                         e.get("detail") == null ? "" : "  " + e.get("detail")));
             }
             ctx.out().print(sb);
@@ -106,7 +119,10 @@ final class EventsCommand implements Callable<Integer> {
             return now.minus(d).toEpochMilli();
         }
         try {
-            return LocalDate.parse(text.trim()).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+            return LocalDate.parse(text.trim())
+                    .atStartOfDay(ZoneOffset.UTC)
+                    .toInstant()
+                    .toEpochMilli();
         } catch (DateTimeParseException e) {
             // not a plain date; try a date and time
         }

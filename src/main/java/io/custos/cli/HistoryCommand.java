@@ -14,9 +14,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "history", mixinStandardHelpOptions = true,
-        description = {"Every event recorded for one file, oldest first; works for deleted and moved files too.",
-            "Bytes of a name that are not UTF-8 are written and accepted as \\xNN."})
+@Command(
+        name = "history",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Every event recorded for one file, oldest first; works for deleted and moved files too.",
+            "Bytes of a name that are not UTF-8 are written and accepted as \\xNN."
+        })
 final class HistoryCommand implements Callable<Integer> {
     private final Context ctx;
 
@@ -35,7 +39,8 @@ final class HistoryCommand implements Callable<Integer> {
         Config cfg = root.loadConfig();
         try (Catalog c = ReadCommands.open(cfg)) {
             if (c == null) {
-                throw new CustosException(ExitCode.USAGE, "no catalog yet under " + cfg.parityRoot() + ": run custos scan first");
+                throw new CustosException(
+                        ExitCode.USAGE, "no catalog yet under " + cfg.parityRoot() + ": run custos scan first");
             }
             Reports reports = new Reports(c);
             Map<String, Object> h = reports.history(reports.locate(path, ctx.workingDir()));
@@ -55,12 +60,24 @@ final class HistoryCommand implements Callable<Integer> {
     private static String text(Map<String, Object> h) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> f : (List<Map<String, Object>>) h.get("files")) {
-            sb.append(String.format(Locale.ROOT, "%s/%s: %s, %s bytes, sha256 %s%n", f.get("root"), f.get("path"),
-                    f.get("status"), f.get("size"), f.get("sha256")));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%s/%s: %s, %s bytes, sha256 %s%n",
+                    f.get("root"),
+                    f.get("path"),
+                    f.get("status"),
+                    f.get("size"),
+                    f.get("sha256")));
         }
         for (Map<String, Object> e : (List<Map<String, Object>>) h.get("events")) {
-            sb.append(String.format(Locale.ROOT, "  %s  %-16s %s/%s%s%n", e.get("time"), e.get("type"), e.get("root"),
-                    e.get("path"), e.get("detail") == null ? "" : "  " + e.get("detail")));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  %s  %-16s %s/%s%s%n",
+                    e.get("time"),
+                    e.get("type"),
+                    e.get("root"),
+                    e.get("path"),
+                    e.get("detail") == null ? "" : "  " + e.get("detail")));
         }
         return sb.toString();
     }

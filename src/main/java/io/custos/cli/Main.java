@@ -15,9 +15,17 @@ public final class Main {
     public static void main(String[] args) {
         CancelToken cancel = new CancelToken();
         onSignals(cancel);
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-        PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8);
-        Context ctx = new Context(System.getenv(), Clock.systemUTC(), out, err, cancel, hostName(),
+        PrintStream out =
+                new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream err =
+                new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8);
+        Context ctx = new Context(
+                System.getenv(),
+                Clock.systemUTC(),
+                out,
+                err,
+                cancel,
+                hostName(),
                 Path.of("").toAbsolutePath());
         int code = Cli.run(args, ctx);
         out.flush();

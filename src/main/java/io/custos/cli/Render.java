@@ -16,8 +16,11 @@ final class Render {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        sb.append(s.command()).append(s.runId() == null ? "" : " (run " + s.runId() + ")").append(": ")
-                .append(verdict(s)).append('\n');
+        sb.append(s.command())
+                .append(s.runId() == null ? "" : " (run " + s.runId() + ")")
+                .append(": ")
+                .append(verdict(s))
+                .append('\n');
         if (s.stats() != null && !s.stats().isEmpty()) {
             sb.append("  ").append(counters(s.stats())).append('\n');
         }
@@ -26,8 +29,13 @@ final class Render {
             int shown = 0;
             for (Object o : list) {
                 if (o instanceof Map<?, ?> m && (list.size() <= 20 || !"scanned".equals(m.get("state")))) {
-                    sb.append(String.format(Locale.ROOT, "  root %s (%s): %s, %s files%n", m.get("name"), m.get("path"),
-                            m.get("state"), m.get("files")));
+                    sb.append(String.format(
+                            Locale.ROOT,
+                            "  root %s (%s): %s, %s files%n",
+                            m.get("name"),
+                            m.get("path"),
+                            m.get("state"),
+                            m.get("files")));
                     shown++;
                 }
             }
@@ -60,8 +68,14 @@ final class Render {
                 sb.append(", ");
             }
             String k = e.getKey();
-            String v = k.equals("bytes_hashed") ? io.custos.run.Units.bytes(e.getValue()) : String.valueOf(e.getValue());
-            sb.append(v).append(' ').append(k.equals("bytes_hashed") ? "hashed" : k.replace("files_", "").replace('_', ' '));
+            String v =
+                    k.equals("bytes_hashed") ? io.custos.run.Units.bytes(e.getValue()) : String.valueOf(e.getValue());
+            sb.append(v)
+                    .append(' ')
+                    .append(
+                            k.equals("bytes_hashed")
+                                    ? "hashed"
+                                    : k.replace("files_", "").replace('_', ' '));
         }
         return sb.toString();
     }
@@ -78,9 +92,12 @@ final class Render {
                 break;
             }
             String where = (p.root() == null ? "" : p.root()) + (p.path() == null ? "" : "/" + p.path());
-            sb.append("  [").append(p.kind()).append("] ").append(where.isEmpty() ? "" : where + ": ")
-                    .append(p.message()).append('\n');
+            sb.append("  [")
+                    .append(p.kind())
+                    .append("] ")
+                    .append(where.isEmpty() ? "" : where + ": ")
+                    .append(p.message())
+                    .append('\n');
         }
     }
-
 }

@@ -31,18 +31,29 @@ public final class RootCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            scope = ScopeType.INHERIT,
             description = "Configuration file (default: $CUSTOS_CONFIG, else /etc/custos/config.json if present).")
     String config;
 
-    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print one JSON object with the result on stdout.")
+    @Option(
+            names = "--json",
+            scope = ScopeType.INHERIT,
+            description = "Print one JSON object with the result on stdout.")
     boolean json;
 
-    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+    @Option(
+            names = {"-v", "--verbose"},
+            scope = ScopeType.INHERIT,
             description = "More log detail on stderr (-vv for even more).")
     boolean[] verbose = new boolean[0];
 
-    @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT, description = "Only errors on stderr.")
+    @Option(
+            names = {"-q", "--quiet"},
+            scope = ScopeType.INHERIT,
+            description = "Only errors on stderr.")
     boolean quiet;
 
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Show the stack trace of an error.")

@@ -15,10 +15,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "scan", mixinStandardHelpOptions = true,
-        description = {"Walk the roots (all, or the named ones), record new, changed, moved and deleted files in the"
-                + " catalog, hashing only what changed.",
-            "Deletions and modifications over the guard thresholds are held back until --accept-changes."})
+@Command(
+        name = "scan",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Walk the roots (all, or the named ones), record new, changed, moved and deleted files in the"
+                    + " catalog, hashing only what changed.",
+            "Deletions and modifications over the guard thresholds are held back until --accept-changes."
+        })
 final class ScanCommand implements Callable<Integer> {
     private final Context ctx;
 
@@ -28,7 +32,8 @@ final class ScanCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ROOT", arity = "0..*", description = "Names of the roots to scan (default: all).")
     List<String> roots = new ArrayList<>();
 
-    @Option(names = "--accept-changes",
+    @Option(
+            names = "--accept-changes",
             description = "Apply a large change the guards would hold back (mass deletion or modification).")
     boolean acceptChanges;
 

@@ -34,13 +34,20 @@ public final class ConfigLoader {
             List.of(".DS_Store", "Thumbs.db", "*.tmp", "*.partial", "#recycle", "@eaDir");
     /** Events a notification target can subscribe to (SPEC §10). */
     public static final List<String> NOTIFY_EVENTS = List.of(
-            "run.completed", "run.failed", "file.damaged", "file.repaired", "large_change", "guard.tripped",
-            "zip.completed", "zip.failed", "rehome.completed", "rehome.failed");
+            "run.completed",
+            "run.failed",
+            "file.damaged",
+            "file.repaired",
+            "large_change",
+            "guard.tripped",
+            "zip.completed",
+            "zip.failed",
+            "rehome.completed",
+            "rehome.failed");
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final long MAX_BYTES = Long.MAX_VALUE / 2;
-    private static final ObjectMapper JSON =
-            new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Map<String, String> env;
 
@@ -105,7 +112,8 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null
                     ? ""
-                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+                    : " (line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")";
             throw CustosException.usage(file + " is not valid JSON" + where + ": " + e.getOriginalMessage());
         }
     }
@@ -169,9 +177,28 @@ public final class ConfigLoader {
         }
 
         Config config(ObjectNode t) {
-            keys(t, "", "parity_root", "roots", "data_dir", "exclude", "hash", "parity", "verify", "guard", "process",
-                    "retention_days", "quarantine_days", "catalog_backups", "notify", "metrics", "log", "zip", "link",
-                    "qbittorrent", "rehome");
+            keys(
+                    t,
+                    "",
+                    "parity_root",
+                    "roots",
+                    "data_dir",
+                    "exclude",
+                    "hash",
+                    "parity",
+                    "verify",
+                    "guard",
+                    "process",
+                    "retention_days",
+                    "quarantine_days",
+                    "catalog_backups",
+                    "notify",
+                    "metrics",
+                    "log",
+                    "zip",
+                    "link",
+                    "qbittorrent",
+                    "rehome");
             String parityRoot = absPath(t, "", "parity_root", "/parity", false);
             List<Config.Root> roots = roots(t.get("roots"));
             String dataDir = absPath(t, "", "data_dir", null, true);
@@ -183,8 +210,15 @@ public final class ConfigLoader {
                     integer(h, "hash", "workers", 0, 0, 256), integer(h, "hash", "per_device_workers", 1, 1, 64));
 
             JsonNode p = object(t, "", "parity");
-            keys(p, "parity", "redundancy_percent", "min_file_size", "max_file_size", "par2_binary",
-                    "timeout_seconds", "trash_days");
+            keys(
+                    p,
+                    "parity",
+                    "redundancy_percent",
+                    "min_file_size",
+                    "max_file_size",
+                    "par2_binary",
+                    "timeout_seconds",
+                    "trash_days");
             Config.Parity parity = new Config.Parity(
                     integer(p, "parity", "redundancy_percent", 10, 1, 100),
                     longInt(p, "parity", "min_file_size", 4096, 0, MAX_BYTES),
@@ -252,11 +286,29 @@ public final class ConfigLoader {
                     absPath(r, "rehome", "pool_root", null, true));
 
             if (!errors.isEmpty()) {
-                throw new CustosException(ExitCode.USAGE, "configuration error (" + origin + "):\n  "
-                        + String.join("\n  ", errors));
+                throw new CustosException(
+                        ExitCode.USAGE, "configuration error (" + origin + "):\n  " + String.join("\n  ", errors));
             }
-            return new Config(parityRoot, roots, dataDir, exclude, hash, parity, verify, guard, process, retention,
-                    quarantine, backups, notify, metrics, log, zip, link, qb, rehome);
+            return new Config(
+                    parityRoot,
+                    roots,
+                    dataDir,
+                    exclude,
+                    hash,
+                    parity,
+                    verify,
+                    guard,
+                    process,
+                    retention,
+                    quarantine,
+                    backups,
+                    notify,
+                    metrics,
+                    log,
+                    zip,
+                    link,
+                    qb,
+                    rehome);
         }
 
         private List<Config.Root> roots(JsonNode node) {
@@ -288,7 +340,8 @@ public final class ConfigLoader {
                 boolean parity = bool(r, at, "parity", true);
                 String marker = string(r, at, "marker", null, true);
                 if (marker != null && (marker.isEmpty() || marker.startsWith("/") || marker.contains(".."))) {
-                    errors.add(at + ".marker: must be a file name relative to the root (no '..'), got " + quote(marker));
+                    errors.add(
+                            at + ".marker: must be a file name relative to the root (no '..'), got " + quote(marker));
                 }
                 if (name != null && path != null) {
                     out.add(new Config.Root(name, path, parity, marker));
@@ -315,16 +368,33 @@ public final class ConfigLoader {
                     errors.add(at + ": must be an object {type, url, ...}");
                     continue;
                 }
-                keys(t, at, "type", "url", "token", "token_file", "priority", "events", "exclude_events",
-                        "timeout_seconds", "retries");
+                keys(
+                        t,
+                        at,
+                        "type",
+                        "url",
+                        "token",
+                        "token_file",
+                        "priority",
+                        "events",
+                        "exclude_events",
+                        "timeout_seconds",
+                        "retries");
                 String type = oneOf(t, at, "type", null, List.of("webhook", "gotify", "ntfy", "healthchecks"));
                 String url = url(t, at, "url", null, false);
                 Integer priority = t.hasNonNull("priority") ? integer(t, at, "priority", 0, 0, 10) : null;
                 List<String> events = eventList(t, at, "events");
                 List<String> exclude = eventList(t, at, "exclude_events");
-                targets.add(new Config.Target(type, url, string(t, at, "token", null, true),
-                        absPath(t, at, "token_file", null, true), priority, events, exclude,
-                        integer(t, at, "timeout_seconds", 10, 1, 300), integer(t, at, "retries", 3, 0, 10)));
+                targets.add(new Config.Target(
+                        type,
+                        url,
+                        string(t, at, "token", null, true),
+                        absPath(t, at, "token_file", null, true),
+                        priority,
+                        events,
+                        exclude,
+                        integer(t, at, "timeout_seconds", 10, 1, 300),
+                        integer(t, at, "retries", 3, 0, 10)));
             }
             return new Config.Notify(targets);
         }
@@ -351,11 +421,18 @@ public final class ConfigLoader {
                     errors.add("log.syslog: must be null or an object {host, port, facility}");
                 } else {
                     keys(s, "log.syslog", "host", "port", "facility");
-                    syslog = new Config.Syslog(string(s, "log.syslog", "host", "localhost", false),
+                    syslog = new Config.Syslog(
+                            string(s, "log.syslog", "host", "localhost", false),
                             integer(s, "log.syslog", "port", 514, 1, 65535),
-                            oneOf(s, "log.syslog", "facility", "daemon", List.of("kern", "user", "mail", "daemon",
-                                    "auth", "syslog", "lpr", "news", "uucp", "cron", "local0", "local1", "local2",
-                                    "local3", "local4", "local5", "local6", "local7")));
+                            oneOf(
+                                    s,
+                                    "log.syslog",
+                                    "facility",
+                                    "daemon",
+                                    List.of(
+                                            "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp",
+                                            "cron", "local0", "local1", "local2", "local3", "local4", "local5",
+                                            "local6", "local7")));
                 }
             }
             return new Config.LogSettings(level, file, syslog);
@@ -380,9 +457,23 @@ public final class ConfigLoader {
                     errors.add(at + ": must be an object {name, source_path, target_path, ...}");
                     continue;
                 }
-                keys(j, at, "name", "source_path", "target_path", "folder_pattern", "snapshot", "keep", "compression",
-                        "max_workers", "retries", "retry_backoff_seconds", "task_timeout_seconds", "tmp_dir",
-                        "min_free_bytes", "notify_success");
+                keys(
+                        j,
+                        at,
+                        "name",
+                        "source_path",
+                        "target_path",
+                        "folder_pattern",
+                        "snapshot",
+                        "keep",
+                        "compression",
+                        "max_workers",
+                        "retries",
+                        "retry_backoff_seconds",
+                        "task_timeout_seconds",
+                        "tmp_dir",
+                        "min_free_bytes",
+                        "notify_success");
                 String name = string(j, at, "name", null, false);
                 if (name != null && !NAME.matcher(name).matches()) {
                     errors.add(at + ".name: must be 1 to 64 letters, digits, '.', '_' or '-', got " + quote(name));
@@ -405,15 +496,24 @@ public final class ConfigLoader {
                     errors.add(sat + ".prefix: must be 1 to 64 letters, digits, '.', '_' or '-', got " + quote(prefix));
                 }
                 Config.Snapshot snap = new Config.Snapshot(
-                        oneOf(s, sat, "mode", "auto", List.of("auto", "zfs", "none")), prefix,
+                        oneOf(s, sat, "mode", "auto", List.of("auto", "zfs", "none")),
+                        prefix,
                         integer(s, sat, "retention", 10, 1, 1000));
-                jobs.add(new Config.ZipJob(name, absPath(j, at, "source_path", null, false),
-                        absPath(j, at, "target_path", null, false), pattern, snap, integer(j, at, "keep", 2, 1, 2),
+                jobs.add(new Config.ZipJob(
+                        name,
+                        absPath(j, at, "source_path", null, false),
+                        absPath(j, at, "target_path", null, false),
+                        pattern,
+                        snap,
+                        integer(j, at, "keep", 2, 1, 2),
                         oneOf(j, at, "compression", "auto", List.of("deflate", "store", "auto")),
-                        integer(j, at, "max_workers", 1, 1, 64), integer(j, at, "retries", 3, 0, 100),
+                        integer(j, at, "max_workers", 1, 1, 64),
+                        integer(j, at, "retries", 3, 0, 100),
                         integer(j, at, "retry_backoff_seconds", 2, 0, 3600),
-                        integer(j, at, "task_timeout_seconds", 0, 0, 604800), absPath(j, at, "tmp_dir", null, true),
-                        longInt(j, at, "min_free_bytes", 0, 0, MAX_BYTES), bool(j, at, "notify_success", false)));
+                        integer(j, at, "task_timeout_seconds", 0, 0, 604800),
+                        absPath(j, at, "tmp_dir", null, true),
+                        longInt(j, at, "min_free_bytes", 0, 0, MAX_BYTES),
+                        bool(j, at, "notify_success", false)));
             }
             return new Config.Zip(jobs);
         }
@@ -489,8 +589,8 @@ public final class ConfigLoader {
                 return def;
             }
             if (!n.isTextual() || n.asText().isEmpty()) {
-                errors.add(name(path, key) + ": must be a non-empty string" + (nullable ? " or null" : "") + ", got "
-                        + n);
+                errors.add(
+                        name(path, key) + ": must be a non-empty string" + (nullable ? " or null" : "") + ", got " + n);
                 return def;
             }
             return n.asText();

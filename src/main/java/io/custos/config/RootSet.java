@@ -39,11 +39,13 @@ public final class RootSet {
                     continue;
                 }
                 if (!NAME.matcher(name).matches()) {
-                    warnings.add("data_dir entry " + p + " is not a usable root name (letters, digits, '.', '_', '-'); skipped");
+                    warnings.add("data_dir entry " + p
+                            + " is not a usable root name (letters, digits, '.', '_', '-'); skipped");
                     continue;
                 }
                 if (out.containsKey(name)) {
-                    warnings.add("data_dir entry " + p + " has the name of a configured root; the configured root wins");
+                    warnings.add(
+                            "data_dir entry " + p + " has the name of a configured root; the configured root wins");
                     continue;
                 }
                 out.put(name, new Config.Root(name, p.toString(), true, null));
@@ -65,7 +67,8 @@ public final class RootSet {
         for (String n : names) {
             Config.Root r = all.get(n);
             if (r == null) {
-                throw CustosException.usage("unknown root \"" + n + "\"; configured roots: " + String.join(", ", all.keySet()));
+                throw CustosException.usage(
+                        "unknown root \"" + n + "\"; configured roots: " + String.join(", ", all.keySet()));
             }
             if (!out.contains(r)) {
                 out.add(r);

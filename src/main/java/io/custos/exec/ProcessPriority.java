@@ -50,8 +50,10 @@ public final class ProcessPriority {
 
     private static void run(List<String> cmd, Log log) {
         try {
-            Process proc = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process proc = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!proc.waitFor(5, TimeUnit.SECONDS)) {
                 proc.destroyForcibly();
                 log.debug("%s timed out", cmd.get(0));

@@ -45,7 +45,8 @@ public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long
         MethodHandle nlink = null;
         try {
             Class<?> attrs = Class.forName("sun.nio.fs.UnixFileAttributes");
-            nlink = MethodHandles.privateLookupIn(attrs, MethodHandles.lookup()).findGetter(attrs, "st_nlink", int.class);
+            nlink = MethodHandles.privateLookupIn(attrs, MethodHandles.lookup())
+                    .findGetter(attrs, "st_nlink", int.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
             nlink = null;
         }

@@ -107,7 +107,8 @@ public final class RawPaths {
         if (isPlain(bytes)) {
             return new String(bytes, StandardCharsets.ISO_8859_1);
         }
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         StringBuilder out = new StringBuilder(bytes.length + 8);
@@ -155,8 +156,11 @@ public final class RawPaths {
             if (c == '\\' && i + 1 < text.length() && text.charAt(i + 1) == '\\') {
                 out.write('\\');
                 i += 2;
-            } else if (c == '\\' && i + 3 < text.length() && text.charAt(i + 1) == 'x'
-                    && isHex(text.charAt(i + 2)) && isHex(text.charAt(i + 3))) {
+            } else if (c == '\\'
+                    && i + 3 < text.length()
+                    && text.charAt(i + 1) == 'x'
+                    && isHex(text.charAt(i + 2))
+                    && isHex(text.charAt(i + 3))) {
                 out.write(Integer.parseInt(text.substring(i + 2, i + 4), 16));
                 i += 4;
             } else {

@@ -31,7 +31,8 @@ public final class RunLock implements AutoCloseable {
         FileChannel ch;
         try {
             Files.createDirectories(lockFile.getParent());
-            ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            ch = FileChannel.open(
+                    lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw CustosException.environment("cannot open the lock file " + lockFile + ": " + e.getMessage(), e);
         }
@@ -47,12 +48,13 @@ public final class RunLock implements AutoCloseable {
         if (lock == null) {
             String holder = readHolder(ch);
             closeQuietly(ch);
-            throw new CustosException(ExitCode.LOCKED,
+            throw new CustosException(
+                    ExitCode.LOCKED,
                     "another custos run holds the lock " + lockFile + (holder.isEmpty() ? "" : " (" + holder + ")"));
         }
         try {
-            String text = "pid=" + ProcessHandle.current().pid() + " host=" + host + " command=" + command
-                    + " started=" + now + "\n";
+            String text = "pid=" + ProcessHandle.current().pid() + " host=" + host + " command=" + command + " started="
+                    + now + "\n";
             ch.truncate(0);
             ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
             ch.force(false);

@@ -7,10 +7,25 @@ import java.util.Map;
 public final class Stats {
     /** The counters of scan, verify and repair (SPEC §2). */
     public static final String[] SCAN = {
-        "files_scanned", "files_new", "files_unchanged", "files_touched", "files_modified", "files_moved",
-        "files_deleted", "files_truncated", "files_busy", "files_verified", "files_damaged", "files_repaired",
-        "parity_created", "parity_recreated", "parity_trashed", "parity_restored", "orphan_parity_cleaned",
-        "bytes_hashed", "errors"
+        "files_scanned",
+        "files_new",
+        "files_unchanged",
+        "files_touched",
+        "files_modified",
+        "files_moved",
+        "files_deleted",
+        "files_truncated",
+        "files_busy",
+        "files_verified",
+        "files_damaged",
+        "files_repaired",
+        "parity_created",
+        "parity_recreated",
+        "parity_trashed",
+        "parity_restored",
+        "orphan_parity_cleaned",
+        "bytes_hashed",
+        "errors"
     };
 
     private final Map<String, Long> values = new LinkedHashMap<>();

@@ -124,7 +124,8 @@ public final class Workspace implements AutoCloseable {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "catalog-*.db")) {
                 ds.forEach(all::add);
             }
-            all.sort((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString()));
+            all.sort((a, b) ->
+                    b.getFileName().toString().compareTo(a.getFileName().toString()));
             for (int i = keep; i < all.size(); i++) {
                 Files.deleteIfExists(all.get(i));
             }

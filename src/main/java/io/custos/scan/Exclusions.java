@@ -67,7 +67,9 @@ public final class Exclusions {
                         if (body.startsWith("!")) {
                             body = "^" + body.substring(1);
                         }
-                        re.append('[').append(body.replace("\\", "\\\\").replace("[", "\\[")).append(']');
+                        re.append('[')
+                                .append(body.replace("\\", "\\\\").replace("[", "\\["))
+                                .append(']');
                         i = end;
                     }
                 }

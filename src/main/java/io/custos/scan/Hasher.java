@@ -51,11 +51,13 @@ public final class Hasher implements AutoCloseable {
     /** Queues jobs; their results arrive in {@link #results()} in completion order. */
     public void submit(List<Job> jobs) {
         for (Job job : jobs) {
-            ExecutorService lane = lanes.computeIfAbsent(job.device(), d -> Executors.newFixedThreadPool(perDevice, r -> {
-                Thread t = new Thread(r, "custos-hash-" + d);
-                t.setDaemon(true);
-                return t;
-            }));
+            ExecutorService lane = lanes.computeIfAbsent(
+                    job.device(),
+                    d -> Executors.newFixedThreadPool(perDevice, r -> {
+                        Thread t = new Thread(r, "custos-hash-" + d);
+                        t.setDaemon(true);
+                        return t;
+                    }));
             lane.execute(() -> results.add(run(job)));
         }
     }
@@ -100,7 +102,9 @@ public final class Hasher implements AutoCloseable {
                 total += n;
             }
             FileIdentity after = FileIdentity.of(job.path());
-            if (after.size() != job.size() || after.mtimeNs() != job.mtimeNs() || total != job.size()
+            if (after.size() != job.size()
+                    || after.mtimeNs() != job.mtimeNs()
+                    || total != job.size()
                     || after.inode() != job.inode()) {
                 return new Result(job, null, "changed while being read", null, total);
             }

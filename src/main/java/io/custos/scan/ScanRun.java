@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 public final class ScanRun {
     /** Commit at least this often, so that a crash loses at most one batch. */
     static final int BATCH_FILES = 2000;
+
     static final long BATCH_NANOS = TimeUnit.SECONDS.toNanos(2);
     static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -50,8 +51,12 @@ public final class ScanRun {
      * The roots of a scan, checked before anything is written: the named roots exist in the
      * configuration, and no two roots are one directory.
      */
-    public record Plan(Map<String, Config.Root> all, List<Config.Root> selected, Map<String, FileIdentity> dirs,
-            Set<Walker.DirKey> rootKeys, List<String> warnings) {}
+    public record Plan(
+            Map<String, Config.Root> all,
+            List<Config.Root> selected,
+            Map<String, FileIdentity> dirs,
+            Set<Walker.DirKey> rootKeys,
+            List<String> warnings) {}
 
     private final Config config;
     private final Catalog catalog;
@@ -135,8 +140,9 @@ public final class ScanRun {
             others.remove(new Walker.DirKey(s.dirId.device(), s.dirId.inode()));
             long t0 = System.nanoTime();
             s.walk = walker.walk(s.cfg.name(), s.path, s.dirId.device(), others);
-            log.debug("walked %s: %d files in %d directories, %d ms", s.cfg.name(), s.walk.files().size(),
-                    s.walk.directories(), (System.nanoTime() - t0) / 1_000_000);
+            log.debug(
+                    "walked %s: %d files in %d directories, %d ms",
+                    s.cfg.name(), s.walk.files().size(), s.walk.directories(), (System.nanoTime() - t0) / 1_000_000);
             stats.add("files_scanned", s.walk.files().size());
             for (Problem p : s.walk.problems()) {
                 problem(p, ExitCode.PROBLEMS);
@@ -152,8 +158,14 @@ public final class ScanRun {
             if (s.walk.files().isEmpty() && s.liveBefore > 0) {
                 s.state = "empty";
                 s.held = true;
-                problem(new Problem(s.cfg.name(), null, "root_empty", "the walk found no files but the catalog holds "
-                        + s.liveBefore + "; nothing of this root is marked deleted (is the disk mounted?)"), ExitCode.GUARD);
+                problem(
+                        new Problem(
+                                s.cfg.name(),
+                                null,
+                                "root_empty",
+                                "the walk found no files but the catalog holds " + s.liveBefore
+                                        + "; nothing of this root is marked deleted (is the disk mounted?)"),
+                        ExitCode.GUARD);
                 continue;
             }
             merge(s, work);
@@ -195,7 +207,6 @@ public final class ScanRun {
 
     // ---- roots --------------------------------------------------------------------------------
 
-
     private static FileIdentity statFollowing(Path p) {
         try {
             return FileIdentity.of(Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class));
@@ -208,7 +219,8 @@ public final class ScanRun {
         Path p = s.path;
         String why = null;
         if (s.dirId == null) {
-            why = Files.exists(p, LinkOption.NOFOLLOW_LINKS) || Files.exists(p) ? "is not a readable directory"
+            why = Files.exists(p, LinkOption.NOFOLLOW_LINKS) || Files.exists(p)
+                    ? "is not a readable directory"
                     : "does not exist";
         } else if (s.dirId.kind() != FileIdentity.Kind.DIRECTORY) {
             why = "is not a directory";
@@ -225,8 +237,13 @@ public final class ScanRun {
         if (why != null) {
             s.unavailable = why;
             s.state = "unavailable";
-            problem(new Problem(s.cfg.name(), null, "root_unavailable", "root " + s.cfg.path() + " " + why
-                    + "; it was not scanned and none of its " + s.liveBefore + " cataloged files is marked deleted"),
+            problem(
+                    new Problem(
+                            s.cfg.name(),
+                            null,
+                            "root_unavailable",
+                            "root " + s.cfg.path() + " " + why + "; it was not scanned and none of its " + s.liveBefore
+                                    + " cataloged files is marked deleted"),
                     ExitCode.GUARD);
         }
     }
@@ -250,9 +267,14 @@ public final class ScanRun {
                 continue;
             }
             if (!accept) {
-                problem(new Problem(row.name(), null, "root_unavailable", "root " + row.path()
-                        + " is gone from data_dir but the catalog holds " + live
-                        + " of its files; none is marked deleted (scan --accept-changes if it is gone for good)"),
+                problem(
+                        new Problem(
+                                row.name(),
+                                null,
+                                "root_unavailable",
+                                "root " + row.path()
+                                        + " is gone from data_dir but the catalog holds " + live
+                                        + " of its files; none is marked deleted (scan --accept-changes if it is gone for good)"),
                         ExitCode.GUARD);
                 continue;
             }
@@ -328,16 +350,26 @@ public final class ScanRun {
     /** Size changed while mtime did not, or shrunk to nothing: keep the recorded hash, report it. */
     private void suspicious(RootState s, FileRow row, WalkEntry e) {
         FileStatus status = e.size() < row.size() ? FileStatus.TRUNCATED : FileStatus.DAMAGED;
-        String how = e.size() == 0 ? "is now empty (was " + row.size() + " bytes)"
+        String how = e.size() == 0
+                ? "is now empty (was " + row.size() + " bytes)"
                 : "changed size from " + row.size() + " to " + e.size() + " bytes without a new modification time";
         stats.inc(status == FileStatus.TRUNCATED ? "files_truncated" : "files_damaged");
-        problem(new Problem(s.cfg.name(), RawPaths.display(e.path()), status.sql(),
-                how + "; the recorded content is kept for repair"), ExitCode.PROBLEMS);
+        problem(
+                new Problem(
+                        s.cfg.name(),
+                        RawPaths.display(e.path()),
+                        status.sql(),
+                        how + "; the recorded content is kept for repair"),
+                ExitCode.PROBLEMS);
         if (row.status() != status) {
             batch.write(() -> {
                 catalog.files().setStatus(row.id(), status, now());
-                event(status == FileStatus.TRUNCATED ? EventType.TRUNCATED : EventType.DAMAGED, s.row.id(), row.id(),
-                        e.path(), "{\"recorded_size\":" + row.size() + ",\"found_size\":" + e.size() + "}");
+                event(
+                        status == FileStatus.TRUNCATED ? EventType.TRUNCATED : EventType.DAMAGED,
+                        s.row.id(),
+                        row.id(),
+                        e.path(),
+                        "{\"recorded_size\":" + row.size() + ",\"found_size\":" + e.size() + "}");
             });
         }
     }
@@ -360,13 +392,16 @@ public final class ScanRun {
         Map<InodeKey, List<NewFile>> byInode = new LinkedHashMap<>();
         for (NewFile nf : rest) {
             // Only a file with more than one link can be another path of a cataloged inode.
-            FileRow known = nf.entry.links() < 2 ? null : catalog.files().liveByIdentity(nf.entry.device(), nf.entry.inode(), nf.entry.size(),
-                    nf.entry.mtimeNs());
+            FileRow known = nf.entry.links() < 2
+                    ? null
+                    : catalog.files()
+                            .liveByIdentity(nf.entry.device(), nf.entry.inode(), nf.entry.size(), nf.entry.mtimeNs());
             if (known != null) {
                 batch.write(() -> recordNew(nf, known.sha256(), work));
                 continue;
             }
-            byInode.computeIfAbsent(new InodeKey(nf.entry.device(), nf.entry.inode()), k -> new ArrayList<>()).add(nf);
+            byInode.computeIfAbsent(new InodeKey(nf.entry.device(), nf.entry.inode()), k -> new ArrayList<>())
+                    .add(nf);
         }
         for (List<NewFile> group : byInode.values()) {
             NewFile first = group.get(0);
@@ -415,7 +450,9 @@ public final class ScanRun {
                 batch.write(() -> record(r, work));
                 if (System.nanoTime() - lastProgress > PROGRESS_NANOS) {
                     lastProgress = System.nanoTime();
-                    log.info("hashed %d of %d files, %s of %s", done, work.jobs.size(), Units.bytes(doneBytes), Units.bytes(totalBytes));
+                    log.info(
+                            "hashed %d of %d files, %s of %s",
+                            done, work.jobs.size(), Units.bytes(doneBytes), Units.bytes(totalBytes));
                 }
             }
         }
@@ -427,11 +464,20 @@ public final class ScanRun {
             if (cancel.cancelled()) {
                 return;
             }
-            RootState s = tag instanceof Changed c ? c.root : tag instanceof Recheck k ? k.root : ((NewGroup) tag).files.get(0).root;
-            WalkEntry e = tag instanceof Changed c ? c.entry : tag instanceof Recheck k ? k.entry : ((NewGroup) tag).files.get(0).entry;
+            RootState s = tag instanceof Changed c
+                    ? c.root
+                    : tag instanceof Recheck k ? k.root : ((NewGroup) tag).files.get(0).root;
+            WalkEntry e = tag instanceof Changed c
+                    ? c.entry
+                    : tag instanceof Recheck k ? k.entry : ((NewGroup) tag).files.get(0).entry;
             stats.inc("errors");
-            problem(new Problem(s.cfg.name(), RawPaths.display(e.path()), "unreadable",
-                    "cannot read: " + r.error() + "; its catalog entry is left as it was"), ExitCode.PROBLEMS);
+            problem(
+                    new Problem(
+                            s.cfg.name(),
+                            RawPaths.display(e.path()),
+                            "unreadable",
+                            "cannot read: " + r.error() + "; its catalog entry is left as it was"),
+                    ExitCode.PROBLEMS);
             return;
         }
         if (r.busy() != null) {
@@ -441,8 +487,15 @@ public final class ScanRun {
         byte[] sha = r.sha256();
         if (tag instanceof Changed c) {
             if (java.util.Arrays.equals(sha, c.row.sha256())) {
-                catalog.files().updateContent(c.row.id(), c.entry.size(), c.entry.mtimeNs(), c.entry.device(),
-                        c.entry.inode(), sha, now());
+                catalog.files()
+                        .updateContent(
+                                c.row.id(),
+                                c.entry.size(),
+                                c.entry.mtimeNs(),
+                                c.entry.device(),
+                                c.entry.inode(),
+                                sha,
+                                now());
                 event(EventType.TOUCHED, c.root.row.id(), c.row.id(), c.entry.path(), null);
                 stats.inc("files_touched");
             } else {
@@ -452,16 +505,28 @@ public final class ScanRun {
             }
         } else if (tag instanceof Recheck k) {
             if (java.util.Arrays.equals(sha, k.row.sha256())) {
-                catalog.files().updateContent(k.row.id(), k.entry.size(), k.entry.mtimeNs(), k.entry.device(),
-                        k.entry.inode(), sha, now());
+                catalog.files()
+                        .updateContent(
+                                k.row.id(),
+                                k.entry.size(),
+                                k.entry.mtimeNs(),
+                                k.entry.device(),
+                                k.entry.inode(),
+                                sha,
+                                now());
                 event(EventType.VERIFIED, k.root.row.id(), k.row.id(), k.entry.path(), "{\"status\":\"ok\"}");
                 stats.inc("files_verified");
             } else {
                 catalog.files().setStatus(k.row.id(), FileStatus.DAMAGED, now());
                 event(EventType.DAMAGED, k.root.row.id(), k.row.id(), k.entry.path(), null);
                 stats.inc("files_damaged");
-                problem(new Problem(k.root.cfg.name(), RawPaths.display(k.entry.path()), "damaged",
-                        "content differs from the recorded hash"), ExitCode.PROBLEMS);
+                problem(
+                        new Problem(
+                                k.root.cfg.name(),
+                                RawPaths.display(k.entry.path()),
+                                "damaged",
+                                "content differs from the recorded hash"),
+                        ExitCode.PROBLEMS);
             }
         } else {
             for (NewFile nf : ((NewGroup) tag).files) {
@@ -491,10 +556,15 @@ public final class ScanRun {
         }
         for (int i = 0; i < roots.size(); i++) {
             stats.inc("files_busy");
-            event(EventType.BUSY, roots.get(i).row.id(), ids.get(i), entries.get(i).path(),
+            event(
+                    EventType.BUSY,
+                    roots.get(i).row.id(),
+                    ids.get(i),
+                    entries.get(i).path(),
                     "{\"reason\":\"" + why + "\"}");
-            log.info("%s/%s %s; it is retried on the next scan", roots.get(i).cfg.name(),
-                    RawPaths.display(entries.get(i).path()), why);
+            log.info(
+                    "%s/%s %s; it is retried on the next scan",
+                    roots.get(i).cfg.name(), RawPaths.display(entries.get(i).path()), why);
         }
     }
 
@@ -505,16 +575,32 @@ public final class ScanRun {
             applyMoved(v, nf, sha);
             return;
         }
-        long id = catalog.files().insert(nf.root.row.id(), nf.entry.path(), nf.entry.size(), nf.entry.mtimeNs(),
-                nf.entry.device(), nf.entry.inode(), sha, now());
+        long id = catalog.files()
+                .insert(
+                        nf.root.row.id(),
+                        nf.entry.path(),
+                        nf.entry.size(),
+                        nf.entry.mtimeNs(),
+                        nf.entry.device(),
+                        nf.entry.inode(),
+                        sha,
+                        now());
         event(EventType.ADDED, nf.root.row.id(), id, nf.entry.path(), null);
         stats.inc("files_new");
         // Parity plugs in here: create (or share, or restore from trash) the set for this content.
     }
 
     private void applyMoved(Vanished v, NewFile nf, byte[] sha) {
-        catalog.files().move(v.row.id(), nf.root.row.id(), nf.entry.path(), nf.entry.size(), nf.entry.mtimeNs(),
-                nf.entry.device(), nf.entry.inode(), now());
+        catalog.files()
+                .move(
+                        v.row.id(),
+                        nf.root.row.id(),
+                        nf.entry.path(),
+                        nf.entry.size(),
+                        nf.entry.mtimeNs(),
+                        nf.entry.device(),
+                        nf.entry.inode(),
+                        now());
         String detail = "{\"from_root\":" + RunSummary.toJson(v.root.cfg.name()) + ",\"from_path\":"
                 + RunSummary.toJson(RawPaths.display(v.row.path())) + "}";
         event(EventType.MOVED, nf.root.row.id(), v.row.id(), nf.entry.path(), detail);
@@ -543,11 +629,19 @@ public final class ScanRun {
             String detail = "{\"deleted\":" + gone.size() + ",\"modified\":" + s.modifications.size() + ",\"files\":"
                     + s.liveBefore + "}";
             batch.write(() -> event(EventType.LARGE_CHANGE, s.row.id(), null, null, detail));
-            problem(new Problem(s.cfg.name(), null, "large_change", gone.size() + " deleted and "
-                    + s.modifications.size() + " modified of " + s.liveBefore + " files exceed guard.max_deleted_percent ("
-                    + g.maxDeletedPercent() + "%) or guard.max_modified_percent (" + g.maxModifiedPercent()
-                    + "%); none of these changes was applied. If they are intended, run: custos scan --accept-changes "
-                    + s.cfg.name()), ExitCode.GUARD);
+            problem(
+                    new Problem(
+                            s.cfg.name(),
+                            null,
+                            "large_change",
+                            gone.size() + " deleted and "
+                                    + s.modifications.size() + " modified of " + s.liveBefore
+                                    + " files exceed guard.max_deleted_percent ("
+                                    + g.maxDeletedPercent() + "%) or guard.max_modified_percent ("
+                                    + g.maxModifiedPercent()
+                                    + "%); none of these changes was applied. If they are intended, run: custos scan --accept-changes "
+                                    + s.cfg.name()),
+                    ExitCode.GUARD);
             return;
         }
         for (Modification m : s.modifications) {
@@ -604,7 +698,6 @@ public final class ScanRun {
     static String hex(byte[] b) {
         return b == null ? "" : HexFormat.of().formatHex(b);
     }
-
 
     /** Writes grouped into transactions of at most {@link #BATCH_FILES} writes or two seconds. */
     private static final class Batch {
@@ -695,10 +788,13 @@ public final class ScanRun {
 
         void addVanished(Vanished v) {
             FileRow r = v.row;
-            byIdentity.computeIfAbsent(new IdentityKey(r.device(), r.inode(), r.size(), r.mtimeNs()),
-                    k -> new ArrayDeque<>()).add(v);
+            byIdentity
+                    .computeIfAbsent(
+                            new IdentityKey(r.device(), r.inode(), r.size(), r.mtimeNs()), k -> new ArrayDeque<>())
+                    .add(v);
             if (r.sha256() != null && r.status() == FileStatus.OK) {
-                byHash.computeIfAbsent(ByteBuffer.wrap(r.sha256()), k -> new ArrayList<>()).add(v);
+                byHash.computeIfAbsent(ByteBuffer.wrap(r.sha256()), k -> new ArrayList<>())
+                        .add(v);
             }
         }
 

@@ -30,7 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Walker {
     /** What the walk found: files sorted by path bytes, places it could not see into, problems. */
-    public record Result(List<WalkEntry> files, List<byte[]> unreachable, List<Problem> problems, long directories,
+    public record Result(
+            List<WalkEntry> files,
+            List<byte[]> unreachable,
+            List<Problem> problems,
+            long directories,
             boolean complete) {}
 
     /** (device, inode) of a directory. */
@@ -95,13 +99,19 @@ public final class Walker {
                         } catch (IOException e) {
                             byte[] rel = Arrays.copyOfRange(full, prefix, full.length);
                             unreachable.add(rel);
-                            problems.add(new Problem(rootName, RawPaths.display(rel), "unreadable",
-                                    "cannot stat: " + message(e)));
+                            problems.add(new Problem(
+                                    rootName, RawPaths.display(rel), "unreadable", "cannot stat: " + message(e)));
                             continue;
                         }
                         switch (id.kind()) {
-                            case FILE -> files.add(new WalkEntry(Arrays.copyOfRange(full, prefix, full.length),
-                                    id.size(), id.mtimeNs(), id.device(), id.inode(), id.links()));
+                            case FILE ->
+                                files.add(new WalkEntry(
+                                        Arrays.copyOfRange(full, prefix, full.length),
+                                        id.size(),
+                                        id.mtimeNs(),
+                                        id.device(),
+                                        id.inode(),
+                                        id.links()));
                             case DIRECTORY -> {
                                 if (id.device() != rootDevice) {
                                     continue; // another filesystem: not crossed
@@ -120,7 +130,10 @@ public final class Walker {
                     byte[] full = RawPaths.bytes(dir);
                     byte[] rel = full.length <= prefix ? new byte[0] : Arrays.copyOfRange(full, prefix, full.length);
                     unreachable.add(rel);
-                    problems.add(new Problem(rootName, rel.length == 0 ? "." : RawPaths.display(rel), "unreadable",
+                    problems.add(new Problem(
+                            rootName,
+                            rel.length == 0 ? "." : RawPaths.display(rel),
+                            "unreadable",
                             "cannot list directory: " + message(e)));
                 }
                 if (!files.isEmpty()) {
@@ -147,7 +160,8 @@ public final class Walker {
             all.addAll(l);
         }
         all.sort((a, b) -> RawPaths.compare(a.path(), b.path()));
-        return new Result(all, new ArrayList<>(unreachable), new ArrayList<>(problems), dirs.get(), !cancel.cancelled());
+        return new Result(
+                all, new ArrayList<>(unreachable), new ArrayList<>(problems), dirs.get(), !cancel.cancelled());
     }
 
     private static int lastSlash(byte[] b) {
@@ -160,7 +174,8 @@ public final class Walker {
     }
 
     static String message(Throwable e) {
-        Throwable t = e instanceof java.nio.file.DirectoryIteratorException d && d.getCause() != null ? d.getCause() : e;
+        Throwable t =
+                e instanceof java.nio.file.DirectoryIteratorException d && d.getCause() != null ? d.getCause() : e;
         if (t instanceof AccessDeniedException) {
             return "permission denied";
         }

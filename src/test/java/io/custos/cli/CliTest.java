@@ -19,10 +19,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
-    static final List<String> SCAN_STATS = List.of("files_scanned", "files_new", "files_unchanged", "files_touched",
-            "files_modified", "files_moved", "files_deleted", "files_truncated", "files_busy", "files_verified",
-            "files_damaged", "files_repaired", "parity_created", "parity_recreated", "parity_trashed",
-            "parity_restored", "orphan_parity_cleaned", "bytes_hashed", "errors");
+    static final List<String> SCAN_STATS = List.of(
+            "files_scanned",
+            "files_new",
+            "files_unchanged",
+            "files_touched",
+            "files_modified",
+            "files_moved",
+            "files_deleted",
+            "files_truncated",
+            "files_busy",
+            "files_verified",
+            "files_damaged",
+            "files_repaired",
+            "parity_created",
+            "parity_recreated",
+            "parity_trashed",
+            "parity_restored",
+            "orphan_parity_cleaned",
+            "bytes_hashed",
+            "errors");
 
     @TempDir
     Path tmp;
@@ -44,7 +60,8 @@ class CliTest {
         assertThat(j.get("command").asText()).isEqualTo("scan");
         assertThat(j.get("run_id").asLong()).isPositive();
         assertThat(j.get("exit_code").asInt()).isZero();
-        assertThat(Instant.parse(j.get("started_at").asText())).isBeforeOrEqualTo(Instant.parse(j.get("finished_at").asText()));
+        assertThat(Instant.parse(j.get("started_at").asText()))
+                .isBeforeOrEqualTo(Instant.parse(j.get("finished_at").asText()));
         List<String> names = new ArrayList<>();
         j.get("stats").fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactlyElementsOf(SCAN_STATS);
@@ -91,13 +108,20 @@ class CliTest {
     void helpListsTheCommandsAndTheExitCodeTable() {
         Result r = h.runRaw("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("scan").contains("status").contains("history").contains("events")
-                .contains("completion").contains("Exit status:");
+        assertThat(r.out())
+                .contains("scan")
+                .contains("status")
+                .contains("history")
+                .contains("events")
+                .contains("completion")
+                .contains("Exit status:");
         String flat = r.out().replaceAll("\\s+", " ");
         for (ExitCode c : ExitCode.values()) {
             assertThat(flat).contains(c.code() + " " + c.meaning());
         }
-        assertThat(h.runRaw("scan", "--help").out()).contains("--accept-changes").contains("Exit status:");
+        assertThat(h.runRaw("scan", "--help").out())
+                .contains("--accept-changes")
+                .contains("Exit status:");
     }
 
     @Test
@@ -210,14 +234,16 @@ class CliTest {
 
         JsonNode recent = h.run("--json", "events", "--since", "2d").json().get("events");
         assertThat(recent).hasSize(3);
-        JsonNode byDate = h.run("--json", "events", "--since", "2026-01-05").json().get("events");
+        JsonNode byDate =
+                h.run("--json", "events", "--since", "2026-01-05").json().get("events");
         assertThat(byDate).hasSize(3);
         JsonNode deleted = h.run("--json", "events", "--type", "deleted").json().get("events");
         assertThat(deleted).hasSize(1);
         assertThat(deleted.get(0).get("path").asText()).isEqualTo("old.txt");
         JsonNode ofOther = h.run("--json", "events", "--root", "other").json().get("events");
         assertThat(ofOther).hasSize(1);
-        assertThat(h.run("--json", "events", "--limit", "2").json().get("events")).hasSize(2);
+        assertThat(h.run("--json", "events", "--limit", "2").json().get("events"))
+                .hasSize(2);
         assertThat(h.run("events", "--type", "nonsense").exit()).isEqualTo(2);
         assertThat(h.run("events", "--since", "yesterday").exit()).isEqualTo(2);
     }
@@ -235,7 +261,9 @@ class CliTest {
             assertThat(Harness.JSON.readTree(files.get(0).toFile())).isEqualTo(first.json());
         }
         try (var backups = Files.list(h.parity().resolve("_db/backups"))) {
-            assertThat(backups.filter(p -> p.getFileName().toString().endsWith(".db")).count()).isEqualTo(2);
+            assertThat(backups.filter(p -> p.getFileName().toString().endsWith(".db"))
+                            .count())
+                    .isEqualTo(2);
         }
     }
 
@@ -266,7 +294,8 @@ class CliTest {
         Harness.sh("rm", "-rf", dd.resolve("usb").toString());
         Result r = h.scan();
         assertThat(r.exit()).isEqualTo(4);
-        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status = 'ok'")).isEqualTo(2);
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status = 'ok'"))
+                .isEqualTo(2);
         Result ok = h.scan("--accept-changes");
         assertThat(ok.exit()).as(ok.toString()).isZero();
         assertThat(ok.stat("files_deleted")).isEqualTo(1);

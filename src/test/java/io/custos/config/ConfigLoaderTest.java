@@ -49,21 +49,23 @@ class ConfigLoaderTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "{\"hash\": {\"workers\": -1}}                    | hash.workers: must be an integer from 0 to 256, got -1",
-        "{\"hash\": {\"per_device_workers\": 0}}          | hash.per_device_workers: must be an integer from 1 to 64",
-        "{\"verify\": {\"percent\": 101}}                 | verify.percent: must be an integer from 0 to 100, got 101",
-        "{\"verify\": {\"percent\": \"ten\"}}             | verify.percent: must be an integer from 0 to 100, got \"ten\"",
-        "{\"guard\": {\"max_deleted_percent\": 2.5}}      | guard.max_deleted_percent: must be an integer from 0 to 100",
-        "{\"parity_root\": \"relative/path\"}             | parity_root: must be an absolute path",
-        "{\"process\": {\"umask\": \"999\"}}              | process.umask: must be an octal string",
-        "{\"log\": {\"level\": \"loud\"}}                 | log.level: must be one of error, warn, info, debug, trace",
-        "{\"roots\": [{\"name\": \"a b\", \"path\": \"/x\"}]} | roots[0].name: must be 1 to 64 letters",
-        "{\"roots\": [{\"name\": \"a\"}]}                 | roots[0].path: is required",
-        "{\"retention_days\": 0}                          | retention_days: must be an integer from 1 to 36500",
-        "{\"notify\": {\"targets\": [{\"type\": \"mail\", \"url\": \"http://x\"}]}} | notify.targets[0].type: must be one of webhook, gotify, ntfy, healthchecks",
-        "{\"zip\": {\"jobs\": [{\"name\": \"j\", \"source_path\": \"/a\", \"target_path\": \"/b\", \"keep\": 3}]}} | zip.jobs[0].keep: must be an integer from 1 to 2",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"hash\": {\"workers\": -1}}                    | hash.workers: must be an integer from 0 to 256, got -1",
+                "{\"hash\": {\"per_device_workers\": 0}}          | hash.per_device_workers: must be an integer from 1 to 64",
+                "{\"verify\": {\"percent\": 101}}                 | verify.percent: must be an integer from 0 to 100, got 101",
+                "{\"verify\": {\"percent\": \"ten\"}}             | verify.percent: must be an integer from 0 to 100, got \"ten\"",
+                "{\"guard\": {\"max_deleted_percent\": 2.5}}      | guard.max_deleted_percent: must be an integer from 0 to 100",
+                "{\"parity_root\": \"relative/path\"}             | parity_root: must be an absolute path",
+                "{\"process\": {\"umask\": \"999\"}}              | process.umask: must be an octal string",
+                "{\"log\": {\"level\": \"loud\"}}                 | log.level: must be one of error, warn, info, debug, trace",
+                "{\"roots\": [{\"name\": \"a b\", \"path\": \"/x\"}]} | roots[0].name: must be 1 to 64 letters",
+                "{\"roots\": [{\"name\": \"a\"}]}                 | roots[0].path: is required",
+                "{\"retention_days\": 0}                          | retention_days: must be an integer from 1 to 36500",
+                "{\"notify\": {\"targets\": [{\"type\": \"mail\", \"url\": \"http://x\"}]}} | notify.targets[0].type: must be one of webhook, gotify, ntfy, healthchecks",
+                "{\"zip\": {\"jobs\": [{\"name\": \"j\", \"source_path\": \"/a\", \"target_path\": \"/b\", \"keep\": 3}]}} | zip.jobs[0].keep: must be an integer from 1 to 2",
+            })
     void badValuesNameTheKeyAndTheAcceptedRange(String json, String expected) {
         CustosException e = error(json);
         assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE);
@@ -73,7 +75,9 @@ class ConfigLoaderTest {
     @Test
     void unknownKeysAreRejectedWithTheAcceptedOnes() {
         CustosException e = error("{\"hash\": {\"wrokers\": 2}, \"colour\": \"blue\"}");
-        assertThat(e.getMessage()).contains("hash.wrokers: unknown key").contains("workers, per_device_workers")
+        assertThat(e.getMessage())
+                .contains("hash.wrokers: unknown key")
+                .contains("workers, per_device_workers")
                 .contains("colour: unknown key");
     }
 
@@ -85,7 +89,8 @@ class ConfigLoaderTest {
 
     @Test
     void duplicateRootNamesAreRejected() {
-        CustosException e = error("{\"roots\": [{\"name\": \"a\", \"path\": \"/x\"}, {\"name\": \"a\", \"path\": \"/y\"}]}");
+        CustosException e =
+                error("{\"roots\": [{\"name\": \"a\", \"path\": \"/x\"}, {\"name\": \"a\", \"path\": \"/y\"}]}");
         assertThat(e.getMessage()).contains("roots[1].name").contains("unique");
     }
 
@@ -132,7 +137,8 @@ class ConfigLoaderTest {
 
     @Test
     void missingConfigFileIsAUsageError() {
-        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(tmp.resolve("nope.json").toString()))
+        assertThatThrownBy(() ->
+                        new ConfigLoader(Map.of()).load(tmp.resolve("nope.json").toString()))
                 .isInstanceOf(CustosException.class)
                 .hasMessageContaining("not found")
                 .satisfies(e -> assertThat(((CustosException) e).exitCode()).isEqualTo(ExitCode.USAGE));

@@ -14,7 +14,9 @@ class RawPathsTest {
 
     @Test
     void pathBytesAreExactWhenTheJdkPackageIsOpen() {
-        assertThat(RawPaths.exact()).as("surefire and the jar open java.base/sun.nio.fs").isTrue();
+        assertThat(RawPaths.exact())
+                .as("surefire and the jar open java.base/sun.nio.fs")
+                .isTrue();
     }
 
     @Test
@@ -57,8 +59,8 @@ class RawPathsTest {
     @Test
     void fileIdentityHasNanosecondsDeviceAndInode() throws Exception {
         Path f = Files.writeString(tmp.resolve("f"), "abc");
-        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.from(
-                java.time.Instant.ofEpochSecond(1_700_000_000L, 123_456_789)));
+        Files.setLastModifiedTime(
+                f, java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(1_700_000_000L, 123_456_789)));
         FileIdentity id = FileIdentity.of(f);
         assertThat(id.kind()).isEqualTo(FileIdentity.Kind.FILE);
         assertThat(id.size()).isEqualTo(3);

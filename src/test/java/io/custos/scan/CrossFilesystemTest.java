@@ -45,11 +45,14 @@ class CrossFilesystemTest {
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.stat("files_scanned")).isEqualTo(1);
         // when the mounted directory is itself a root, it is walked as that root
-        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots")).addObject().put("name", "usb")
+        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots"))
+                .addObject()
+                .put("name", "usb")
                 .put("path", mount.toString());
         Harness.Result both = h.scan();
         assertThat(both.stat("files_scanned")).isEqualTo(2);
         assertThat(h.queryString("SELECT r.name FROM files f JOIN roots r ON r.id = f.root_id"
-                + " WHERE f.path = CAST('on-usb.txt' AS BLOB)")).isEqualTo("usb");
+                        + " WHERE f.path = CAST('on-usb.txt' AS BLOB)"))
+                .isEqualTo("usb");
     }
 }

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 class ExclusionsTest {
     @Test
     void globsMatchWholeNames() {
-        Exclusions ex = new Exclusions(List.of("*.tmp", "Thumbs.db", "#recycle", "cache-?", "[Bb]ackup*", "*.{part,crdownload}"));
+        Exclusions ex = new Exclusions(
+                List.of("*.tmp", "Thumbs.db", "#recycle", "cache-?", "[Bb]ackup*", "*.{part,crdownload}"));
         assertThat(ex.excludes("a.tmp")).isTrue();
         assertThat(ex.excludes("a.tmp.jpg")).isFalse();
         assertThat(ex.excludes("Thumbs.db")).isTrue();

@@ -26,7 +26,11 @@ class GuardTest {
     void setUp() {
         h = new Harness(tmp);
         data = h.root("data");
-        h.config().putObject("guard").put("min_files", 10).put("max_deleted_percent", 25).put("max_modified_percent", 25);
+        h.config()
+                .putObject("guard")
+                .put("min_files", 10)
+                .put("max_deleted_percent", 25)
+                .put("max_modified_percent", 25);
     }
 
     private void files(int n) {
@@ -70,7 +74,9 @@ class GuardTest {
 
     @Test
     void rootWithoutItsMarkerFileIsNotScanned() throws Exception {
-        ((com.fasterxml.jackson.databind.node.ObjectNode) h.config().get("roots").get(0)).put("marker", ".custos-root");
+        ((com.fasterxml.jackson.databind.node.ObjectNode)
+                        h.config().get("roots").get(0))
+                .put("marker", ".custos-root");
         write(data.resolve(".custos-root"), "");
         files(3);
         assertThat(h.scan().exit()).isZero();
@@ -95,7 +101,8 @@ class GuardTest {
         assertThat(r.exit()).as(r.toString()).isEqualTo(4);
         assertThat(r.stat("files_deleted")).isZero();
         assertThat(live()).isEqualTo(20);
-        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'large_change'")).isEqualTo(1);
+        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'large_change'"))
+                .isEqualTo(1);
         assertThat(r.json().get("problems").get(0).get("kind").asText()).isEqualTo("large_change");
         assertThat(r.json().get("problems").get(0).get("message").asText()).contains("--accept-changes");
         // and a plain rescan still holds it back
@@ -153,7 +160,8 @@ class GuardTest {
         assertThat(ok.exit()).as(ok.toString()).isZero();
         assertThat(ok.stat("files_modified")).isEqualTo(10);
         assertThat(ok.stat("bytes_hashed")).isZero();
-        assertThat(h.queryLong("SELECT count(*) FROM files WHERE pending_sha256 IS NOT NULL")).isZero();
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE pending_sha256 IS NOT NULL"))
+                .isZero();
         assertThat(h.queryString("SELECT lower(hex(sha256)) FROM files WHERE path = CAST('d0/f0.txt' AS BLOB)"))
                 .isEqualTo(ScanTest.sha256Hex("encrypted garbage 0"));
     }
@@ -165,19 +173,24 @@ class GuardTest {
         write(other.resolve("x.txt"), "x");
         write(other.resolve("y.txt"), "y");
         h.scan();
-        Harness.sh("rm", "-rf", data.resolve("d0").toString(), data.resolve("d1").toString());
+        Harness.sh(
+                "rm", "-rf", data.resolve("d0").toString(), data.resolve("d1").toString());
         Files.delete(other.resolve("y.txt"));
         Result r = h.scan();
         assertThat(r.exit()).isEqualTo(4);
-        assertThat(h.queryString("SELECT status FROM files WHERE path = CAST('y.txt' AS BLOB)")).isEqualTo("deleted");
+        assertThat(h.queryString("SELECT status FROM files WHERE path = CAST('y.txt' AS BLOB)"))
+                .isEqualTo("deleted");
         assertThat(h.queryLong("SELECT count(*) FROM files f JOIN roots r ON r.id = f.root_id"
-                + " WHERE r.name = 'data' AND f.status = 'ok'")).isEqualTo(20);
+                        + " WHERE r.name = 'data' AND f.status = 'ok'"))
+                .isEqualTo(20);
     }
 
     @Test
     void sameDirectoryConfiguredTwiceIsRefused() throws Exception {
         Files.createSymbolicLink(tmp.resolve("alias"), data);
-        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots")).addObject().put("name", "alias")
+        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots"))
+                .addObject()
+                .put("name", "alias")
                 .put("path", tmp.resolve("alias").toString());
         write(data.resolve("a.txt"), "a");
         Result r = h.scan();
@@ -189,7 +202,9 @@ class GuardTest {
     @Test
     void nestedRootAndParityRootAreNotCatalogedTwice() throws Exception {
         Path inner = data.resolve("inner");
-        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots")).addObject().put("name", "inner")
+        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots"))
+                .addObject()
+                .put("name", "inner")
                 .put("path", inner.toString());
         h.config().put("parity_root", data.resolve(".parity").toString());
         write(data.resolve("outer.txt"), "o");
@@ -198,8 +213,9 @@ class GuardTest {
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.stat("files_scanned")).isEqualTo(2);
         try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve(".parity/_db/catalog.db"));
-                var rs = c.createStatement().executeQuery(
-                        "SELECT r.name || ':' || CAST(f.path AS TEXT) FROM files f JOIN roots r ON r.id = f.root_id ORDER BY 1")) {
+                var rs = c.createStatement()
+                        .executeQuery(
+                                "SELECT r.name || ':' || CAST(f.path AS TEXT) FROM files f JOIN roots r ON r.id = f.root_id ORDER BY 1")) {
             java.util.List<String> rows = new java.util.ArrayList<>();
             while (rs.next()) {
                 rows.add(rs.getString(1));

@@ -45,10 +45,12 @@ class ScanTest {
         assertThat(r.stat("files_scanned")).isEqualTo(3);
         assertThat(r.stat("files_new")).isEqualTo(3);
         assertThat(r.stat("bytes_hashed")).isEqualTo(5 + 4 + 6);
-        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status = 'ok'")).isEqualTo(3);
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status = 'ok'"))
+                .isEqualTo(3);
         assertThat(h.queryString("SELECT lower(hex(sha256)) FROM files WHERE path = CAST('x/y/z/deep.txt' AS BLOB)"))
                 .isEqualTo(sha256Hex("deep"));
-        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'added'")).isEqualTo(3);
+        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'added'"))
+                .isEqualTo(3);
     }
 
     @Test
@@ -79,7 +81,8 @@ class ScanTest {
         assertThat(h.queryString("SELECT hex(sha256) FROM files")).isEqualTo(before);
         assertThat(h.queryLong("SELECT mtime_ns FROM files"))
                 .isEqualTo(mtime(f).to(java.util.concurrent.TimeUnit.NANOSECONDS));
-        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'touched'")).isEqualTo(1);
+        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'touched'"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -96,7 +99,8 @@ class ScanTest {
         assertThat(h.queryString("SELECT lower(hex(sha256)) FROM files")).isEqualTo(sha256Hex("alpha, edited"));
         String detail = h.queryString("SELECT detail FROM events WHERE type = 'modified'");
         assertThat(detail).contains(sha256Hex("alpha")).contains(sha256Hex("alpha, edited"));
-        assertThat(h.queryLong("SELECT count(*) FROM files WHERE pending_sha256 IS NOT NULL")).isZero();
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE pending_sha256 IS NOT NULL"))
+                .isZero();
     }
 
     @Test
@@ -114,7 +118,8 @@ class ScanTest {
         assertThat(r.stat("bytes_hashed")).isZero();
         assertThat(r.stat("files_deleted")).isZero();
         assertThat(r.stat("files_new")).isZero();
-        assertThat(h.queryLong("SELECT id FROM files WHERE path = CAST('renamed/a.bin' AS BLOB)")).isEqualTo(id);
+        assertThat(h.queryLong("SELECT id FROM files WHERE path = CAST('renamed/a.bin' AS BLOB)"))
+                .isEqualTo(id);
         assertThat(h.queryLong("SELECT count(*) FROM files")).isEqualTo(2);
     }
 
@@ -132,9 +137,11 @@ class ScanTest {
         assertThat(r.stat("files_moved")).isEqualTo(1);
         assertThat(r.stat("bytes_hashed")).isZero();
         assertThat(h.queryLong("SELECT count(*) FROM files")).isEqualTo(2);
-        assertThat(h.queryLong("SELECT r.name = 'other' FROM files f JOIN roots r ON r.id = f.root_id WHERE f.id = " + id))
+        assertThat(h.queryLong(
+                        "SELECT r.name = 'other' FROM files f JOIN roots r ON r.id = f.root_id WHERE f.id = " + id))
                 .isEqualTo(1);
-        assertThat(h.queryString("SELECT detail FROM events WHERE type = 'moved'")).contains("\"from_root\":\"data\"");
+        assertThat(h.queryString("SELECT detail FROM events WHERE type = 'moved'"))
+                .contains("\"from_root\":\"data\"");
     }
 
     @Test
@@ -151,7 +158,8 @@ class ScanTest {
         assertThat(r.stat("files_moved")).isEqualTo(1);
         assertThat(r.stat("files_deleted")).isZero();
         assertThat(r.stat("bytes_hashed")).isEqualTo(content.length);
-        assertThat(h.queryLong("SELECT id FROM files WHERE path = CAST('new-name.bin' AS BLOB)")).isEqualTo(id);
+        assertThat(h.queryLong("SELECT id FROM files WHERE path = CAST('new-name.bin' AS BLOB)"))
+                .isEqualTo(id);
     }
 
     @Test
@@ -173,7 +181,8 @@ class ScanTest {
         // then: data's own row moved; other's row deleted
         assertThat(r.stat("files_moved")).isEqualTo(1);
         assertThat(r.stat("files_deleted")).isEqualTo(1);
-        assertThat(h.queryLong("SELECT id FROM files WHERE path = CAST('b.bin' AS BLOB)")).isEqualTo(dataId);
+        assertThat(h.queryLong("SELECT id FROM files WHERE path = CAST('b.bin' AS BLOB)"))
+                .isEqualTo(dataId);
     }
 
     @Test
@@ -183,7 +192,8 @@ class ScanTest {
         Result r = h.scan();
         assertThat(r.stat("files_new")).isEqualTo(2);
         assertThat(h.queryLong("SELECT count(DISTINCT sha256) FROM files")).isEqualTo(1);
-        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status = 'ok'")).isEqualTo(2);
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status = 'ok'"))
+                .isEqualTo(2);
     }
 
     @Test
@@ -216,7 +226,8 @@ class ScanTest {
         // then
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.stat("files_deleted")).isEqualTo(1);
-        assertThat(h.queryString("SELECT status FROM files WHERE path = CAST('gone.txt' AS BLOB)")).isEqualTo("deleted");
+        assertThat(h.queryString("SELECT status FROM files WHERE path = CAST('gone.txt' AS BLOB)"))
+                .isEqualTo("deleted");
         Result hist = h.run("--json", "history", data.resolve("gone.txt").toString());
         assertThat(hist.exit()).as(hist.toString()).isZero();
         List<String> types = new ArrayList<>();
@@ -235,7 +246,8 @@ class ScanTest {
         write(data.resolve("f.txt"), "second life");
         Result r = h.scan();
         assertThat(r.stat("files_new")).isEqualTo(1);
-        JsonNode hist = h.run("--json", "history", data.resolve("f.txt").toString()).json();
+        JsonNode hist =
+                h.run("--json", "history", data.resolve("f.txt").toString()).json();
         assertThat(hist.get("files")).hasSize(2);
         assertThat(hist.get("events")).hasSize(3);
     }
@@ -246,12 +258,15 @@ class ScanTest {
         h.scan();
         Files.move(data.resolve("before.txt"), data.resolve("after.txt"));
         h.scan();
-        JsonNode byOld = h.run("--json", "history", data.resolve("before.txt").toString()).json();
-        JsonNode byNew = h.run("--json", "history", data.resolve("after.txt").toString()).json();
+        JsonNode byOld = h.run("--json", "history", data.resolve("before.txt").toString())
+                .json();
+        JsonNode byNew =
+                h.run("--json", "history", data.resolve("after.txt").toString()).json();
         assertThat(byOld.get("events")).hasSize(2);
         assertThat(byNew.get("events")).hasSize(2);
         assertThat(byNew.get("events").get(1).get("type").asText()).isEqualTo("moved");
-        assertThat(byNew.get("events").get(1).get("detail").get("from_path").asText()).isEqualTo("before.txt");
+        assertThat(byNew.get("events").get(1).get("detail").get("from_path").asText())
+                .isEqualTo("before.txt");
     }
 
     @Test
@@ -277,7 +292,8 @@ class ScanTest {
         // and a second scan reports it again without a second event
         Result again = h.scan();
         assertThat(again.exit()).isEqualTo(1);
-        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'truncated'")).isEqualTo(1);
+        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'truncated'"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -341,8 +357,10 @@ class ScanTest {
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.stat("files_busy")).isEqualTo(1);
         assertThat(r.stat("files_new")).isEqualTo(1);
-        assertThat(h.queryLong("SELECT count(*) FROM files WHERE path = CAST('growing.log' AS BLOB)")).isZero();
-        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'busy'")).isEqualTo(1);
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE path = CAST('growing.log' AS BLOB)"))
+                .isZero();
+        assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'busy'"))
+                .isEqualTo(1);
         // when it is calm again, the next scan catalogs it
         Result next = h.scan();
         assertThat(next.stat("files_new")).isEqualTo(1);
@@ -395,7 +413,9 @@ class ScanTest {
                 stored.add(rs.getBytes(1));
             }
         }
-        assertThat(stored).usingElementComparator(java.util.Arrays::compare).containsExactlyInAnyOrder(latin1, newline, utf8);
+        assertThat(stored)
+                .usingElementComparator(java.util.Arrays::compare)
+                .containsExactlyInAnyOrder(latin1, newline, utf8);
         // a rescan finds them unchanged (the bytes open the same files)
         Result again = h.scan();
         assertThat(again.stat("files_unchanged")).isEqualTo(3);
@@ -417,7 +437,8 @@ class ScanTest {
         Files.delete(sub);
         Result r = h.scan();
         assertThat(r.stat("files_deleted")).isEqualTo(1); // truly gone: deleted
-        assertThat(h.queryString("SELECT status FROM files WHERE path = CAST('sub/a.txt' AS BLOB)")).isEqualTo("deleted");
+        assertThat(h.queryString("SELECT status FROM files WHERE path = CAST('sub/a.txt' AS BLOB)"))
+                .isEqualTo("deleted");
     }
 
     static byte[] randomBytes(int n, long seed) {
