@@ -189,6 +189,17 @@ public final class FileTable {
         }
     }
 
+    /** The file was read and found to hold its recorded content. */
+    public void markVerified(long id, long at) {
+        try (PreparedStatement ps = conn.prepareStatement("UPDATE files SET last_verified = ? WHERE id = ?")) {
+            ps.setLong(1, at);
+            ps.setLong(2, id);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("updating a file", e);
+        }
+    }
+
     /** Records a found but not applied modification; null hash clears it. */
     public void setPending(long id, byte[] sha256, long size, long mtimeNs, long inode) {
         try {

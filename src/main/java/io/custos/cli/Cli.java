@@ -5,6 +5,7 @@ import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
 import io.custos.run.RunSummary;
 import java.io.PrintWriter;
+import java.time.Instant;
 import picocli.CommandLine;
 
 /** The one {@link CommandLine} factory, used by {@link Main} and by the tests. */
@@ -12,6 +13,7 @@ public final class Cli {
     private Cli() {}
 
     public static CommandLine create(Context ctx) {
+        Instant started = ctx.clock().instant();
         CommandLine cl = new CommandLine(new RootCommand(ctx), new Factory(ctx));
         cl.setOut(new PrintWriter(ctx.out(), true));
         cl.setErr(new PrintWriter(ctx.err(), true));
@@ -22,15 +24,33 @@ public final class Cli {
         for (CommandLine sub : cl.getSubcommands().values()) {
             sub.getCommandSpec().usageMessage().footer(footer);
         }
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> handle(ex, line, ctx));
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            RootCommand root = (RootCommand) line.getCommandSpec().root().userObject();
+            ExitCode code = report(ctx, root.stacktrace(), ex);
+            if (root.json()) {
+                ctx.out()
+                        .println(failure(line.getCommandName(), started, ctx, code, ex)
+                                .toJson());
+            }
+            return code.code();
+        });
         cl.setParameterExceptionHandler((ex, args) -> {
             ctx.err().println("custos: " + ex.getMessage());
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, ctx.err());
+            boolean sub = ex.getCommandLine() != cl;
             ctx.err()
-                    .println("Try 'custos "
-                            + (ex.getCommandLine() == cl
-                                    ? ""
-                                    : ex.getCommandLine().getCommandName() + " ") + "--help' for more information.");
+                    .println("Try 'custos " + (sub ? ex.getCommandLine().getCommandName() + " " : "")
+                            + "--help' for more information.");
+            if (java.util.Arrays.asList(args).contains("--json")) {
+                ctx.out()
+                        .println(failure(
+                                        sub ? ex.getCommandLine().getCommandName() : null,
+                                        started,
+                                        ctx,
+                                        ExitCode.USAGE,
+                                        ex)
+                                .toJson());
+            }
             return ExitCode.USAGE.code();
         });
         return cl;
@@ -41,32 +61,40 @@ public final class Cli {
         return create(ctx).execute(args);
     }
 
-    private static int handle(Exception ex, CommandLine line, Context ctx) {
-        RootCommand root = line.getCommandSpec().root().userObject() instanceof RootCommand r ? r : null;
-        ExitCode code;
-        String message;
+    /** The exit code an error stands for: its own, 5 for an unusable catalog, else 1. */
+    static ExitCode exitCodeOf(Exception ex) {
         if (ex instanceof CustosException ce) {
-            code = ce.exitCode();
-            message = ce.getMessage();
-        } else if (ex instanceof CatalogException) {
-            code = ExitCode.ENVIRONMENT;
-            message = ex.getMessage();
-        } else {
-            code = ExitCode.PROBLEMS;
-            message = "internal error: " + ex + " (run with --stacktrace for details)";
+            return ce.exitCode();
         }
-        ctx.err().println("custos: " + message);
-        if (root != null && root.stacktrace()) {
+        if (ex instanceof CatalogException) {
+            return ExitCode.ENVIRONMENT;
+        }
+        return ExitCode.PROBLEMS;
+    }
+
+    static String messageOf(Exception ex) {
+        if (ex instanceof CustosException
+                || ex instanceof CatalogException
+                || ex instanceof CommandLine.ParameterException) {
+            return ex.getMessage();
+        }
+        return "internal error: " + ex + " (run with --stacktrace for details)";
+    }
+
+    /** Tells the user on stderr (with the stack trace when asked); returns the exit code. */
+    static ExitCode report(Context ctx, boolean stacktrace, Exception ex) {
+        ctx.err().println("custos: " + messageOf(ex));
+        if (stacktrace) {
             ex.printStackTrace(ctx.err());
         }
-        if (root != null && root.json()) {
-            RunSummary s = new RunSummary(line.getCommandName(), ctx.clock().instant())
-                    .exitCode(code)
-                    .error(message)
-                    .finishedAt(ctx.clock().instant());
-            ctx.out().println(s.toJson());
-        }
-        return code.code();
+        return exitCodeOf(ex);
+    }
+
+    private static RunSummary failure(String command, Instant started, Context ctx, ExitCode code, Exception ex) {
+        return new RunSummary(command, started)
+                .exitCode(code)
+                .error(messageOf(ex))
+                .finishedAt(ctx.clock().instant());
     }
 
     /** Builds commands with the context, so that they need no globals. */

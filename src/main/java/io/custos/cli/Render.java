@@ -24,11 +24,19 @@ final class Render {
         if (s.stats() != null && !s.stats().isEmpty()) {
             sb.append("  ").append(counters(s.stats())).append('\n');
         }
+        if (s.error() != null) {
+            sb.append("  error: ").append(s.error()).append('\n');
+        }
         Object roots = s.extra().get("roots");
         if (roots instanceof List<?> list) {
+            java.util.Set<String> withProblems = new java.util.HashSet<>();
+            s.problems().forEach(p -> withProblems.add(p.root()));
             int shown = 0;
             for (Object o : list) {
-                if (o instanceof Map<?, ?> m && (list.size() <= 20 || !"scanned".equals(m.get("state")))) {
+                if (o instanceof Map<?, ?> m
+                        && (list.size() <= 20
+                                || !"scanned".equals(m.get("state"))
+                                || withProblems.contains(String.valueOf(m.get("name"))))) {
                     sb.append(String.format(
                             Locale.ROOT,
                             "  root %s (%s): %s, %s files%n",

@@ -2,7 +2,6 @@ package io.custos.cli;
 
 import io.custos.config.Config;
 import io.custos.exec.ProcessPriority;
-import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.RunSummary;
 import io.custos.run.Workspace;
@@ -54,17 +53,13 @@ final class ScanCommand implements Callable<Integer> {
                 new ScanRun(cfg, ws.catalog(), ws.runId(), ctx.clock(), log, ctx.cancel())
                         .run(plan, acceptChanges, summary);
             } catch (RuntimeException e) {
-                summary.exitCode(ExitCode.PROBLEMS.worst(exitOf(e))).error(e.getMessage());
+                // The run is recorded with its error, and the object printed is the one recorded.
+                summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
                 ws.finish(summary);
-                throw e;
             }
             ws.finish(summary);
         }
         Render.summary(ctx, root.json(), summary);
         return summary.exitCode().code();
-    }
-
-    private static ExitCode exitOf(RuntimeException e) {
-        return e instanceof io.custos.run.CustosException ce ? ce.exitCode() : ExitCode.ENVIRONMENT;
     }
 }

@@ -124,13 +124,25 @@ public final class Workspace implements AutoCloseable {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "catalog-*.db")) {
                 ds.forEach(all::add);
             }
-            all.sort((a, b) ->
-                    b.getFileName().toString().compareTo(a.getFileName().toString()));
+            // Newest first by run id: names that share a second (or a clock that stepped back) must not decide.
+            all.sort((a, b) -> Long.compare(backupRun(b), backupRun(a)));
             for (int i = keep; i < all.size(); i++) {
                 Files.deleteIfExists(all.get(i));
             }
         } catch (IOException | RuntimeException e) {
             log.warn("catalog backup failed: %s", e.getMessage());
+        }
+    }
+
+    /** The run id in {@code catalog-<time>-<run id>.db}; -1 for a name of another shape. */
+    static long backupRun(Path p) {
+        String n = p.getFileName().toString();
+        int dash = n.lastIndexOf('-');
+        int dot = n.lastIndexOf(".db");
+        try {
+            return Long.parseLong(n.substring(dash + 1, dot));
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 

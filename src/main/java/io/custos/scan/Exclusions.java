@@ -1,5 +1,8 @@
 package io.custos.scan;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,15 +16,19 @@ import java.util.regex.Pattern;
  */
 public final class Exclusions {
     private final List<byte[]> literals = new ArrayList<>();
+    /** Matched against names that are valid UTF-8: {@code ?} is one character. */
     private final List<Pattern> globs = new ArrayList<>();
+    /** Matched against the raw bytes of other names: {@code ?} is one byte. */
+    private final List<Pattern> byteGlobs = new ArrayList<>();
 
     public Exclusions(List<String> patterns) {
         for (String p : patterns) {
             if (p.chars().noneMatch(c -> c == '*' || c == '?' || c == '[' || c == '{' || c == '\\')) {
                 literals.add(p.getBytes(StandardCharsets.UTF_8));
             } else {
+                globs.add(Pattern.compile(toRegex(p), Pattern.DOTALL));
                 String bytewise = new String(p.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
-                globs.add(Pattern.compile(toRegex(bytewise), Pattern.DOTALL));
+                byteGlobs.add(Pattern.compile(toRegex(bytewise), Pattern.DOTALL));
             }
         }
     }
@@ -36,13 +43,38 @@ public final class Exclusions {
         if (globs.isEmpty()) {
             return false;
         }
-        String name = new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
-        for (Pattern g : globs) {
+        List<Pattern> use = globs;
+        String name;
+        if (ascii(buf, from, to)) {
+            name = new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
+        } else {
+            try {
+                name = StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(buf, from, to - from))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                name = new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
+                use = byteGlobs;
+            }
+        }
+        for (Pattern g : use) {
             if (g.matcher(name).matches()) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean ascii(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public boolean excludes(String name) {

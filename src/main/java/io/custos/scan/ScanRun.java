@@ -52,6 +52,7 @@ public final class ScanRun {
      * configuration, and no two roots are one directory.
      */
     public record Plan(
+            RootSet.Resolved resolved,
             Map<String, Config.Root> all,
             List<Config.Root> selected,
             Map<String, FileIdentity> dirs,
@@ -81,9 +82,15 @@ public final class ScanRun {
 
     /** Resolves and checks the roots; throws a usage error (exit 2) before anything is touched. */
     public static Plan plan(Config config, List<String> names) {
-        List<String> warnings = new ArrayList<>();
-        Map<String, Config.Root> all = RootSet.all(config, warnings);
-        List<Config.Root> selected = RootSet.select(all, names);
+        if (!RawPaths.exact()) {
+            throw CustosException.environment(
+                    "custos cannot read file names as raw bytes: run it with 'java -jar custos.jar' or pass"
+                            + " --add-opens java.base/sun.nio.fs=ALL-UNNAMED to java",
+                    null);
+        }
+        RootSet.Resolved resolved = RootSet.resolve(config);
+        Map<String, Config.Root> all = resolved.roots();
+        List<Config.Root> selected = RootSet.select(config, resolved, names);
         Map<String, FileIdentity> dirs = new HashMap<>();
         Map<Walker.DirKey, String> seen = new HashMap<>();
         for (Config.Root r : all.values()) {
@@ -100,7 +107,7 @@ public final class ScanRun {
             }
             dirs.put(r.name(), id);
         }
-        return new Plan(all, selected, dirs, Set.copyOf(seen.keySet()), warnings);
+        return new Plan(resolved, all, selected, dirs, Set.copyOf(seen.keySet()), resolved.warnings());
     }
 
     /** Runs the scan and fills {@code summary}. */
@@ -123,7 +130,17 @@ public final class ScanRun {
             }
         });
         if (plan.selected().size() == plan.all().size()) {
-            missingRoots(plan.all(), acceptChanges);
+            missingRoots(plan.all(), acceptChanges && plan.resolved().dataDirError() == null);
+        }
+        if (plan.resolved().dataDirError() != null) {
+            problem(
+                    new Problem(
+                            null,
+                            config.dataDir(),
+                            "root_unavailable",
+                            plan.resolved().dataDirError()
+                                    + "; none of the roots under it was scanned or marked deleted"),
+                    ExitCode.GUARD);
         }
 
         for (RootState s : states.values()) {
@@ -155,7 +172,7 @@ public final class ScanRun {
             if (s.walk == null || cancel.cancelled()) {
                 continue;
             }
-            if (s.walk.files().isEmpty() && s.liveBefore > 0) {
+            if (s.walk.files().isEmpty() && s.liveBefore > 0 && !acceptChanges) {
                 s.state = "empty";
                 s.held = true;
                 problem(
@@ -164,7 +181,8 @@ public final class ScanRun {
                                 null,
                                 "root_empty",
                                 "the walk found no files but the catalog holds " + s.liveBefore
-                                        + "; nothing of this root is marked deleted (is the disk mounted?)"),
+                                        + "; nothing of this root is marked deleted (is the disk mounted?). If the files"
+                                        + " are gone for good, run: custos scan --accept-changes " + s.cfg.name()),
                         ExitCode.GUARD);
                 continue;
             }
@@ -249,17 +267,13 @@ public final class ScanRun {
     }
 
     /**
-     * Roots the catalog knows that are configured no more: fail closed when they held files and
-     * came from {@code data_dir} (an unmounted disk looks like that). {@code --accept-changes}
-     * marks their files deleted.
+     * Roots the catalog knows that are configured no more (removed from {@code roots}, or a
+     * {@code data_dir} subdirectory that is gone: an unmounted disk looks like that). Fail closed
+     * while they hold files; {@code --accept-changes} marks their files deleted.
      */
     private void missingRoots(Map<String, Config.Root> all, boolean accept) {
-        if (config.dataDir() == null) {
-            return;
-        }
-        String prefix = config.dataDir().endsWith("/") ? config.dataDir() : config.dataDir() + "/";
         for (RootRow row : catalog.roots().all()) {
-            if (all.containsKey(row.name()) || !row.path().startsWith(prefix)) {
+            if (all.containsKey(row.name())) {
                 continue;
             }
             int live = catalog.files().countLive(row.id());
@@ -272,9 +286,9 @@ public final class ScanRun {
                                 row.name(),
                                 null,
                                 "root_unavailable",
-                                "root " + row.path()
-                                        + " is gone from data_dir but the catalog holds " + live
-                                        + " of its files; none is marked deleted (scan --accept-changes if it is gone for good)"),
+                                "root " + row.path() + " is no longer configured (or no longer under data_dir) but"
+                                        + " the catalog holds " + live + " of its files; none is marked deleted"
+                                        + " (scan --accept-changes if it is gone for good)"),
                         ExitCode.GUARD);
                 continue;
             }
@@ -319,7 +333,8 @@ public final class ScanRun {
 
     private void known(RootState s, FileRow row, WalkEntry e, Work work) {
         boolean same = row.size() == e.size() && row.mtimeNs() == e.mtimeNs();
-        if (same && row.status() == FileStatus.TRUNCATED) {
+        if (same && row.status() != FileStatus.OK) {
+            // Truncated or damaged, and as recorded again: read it to see whether it is good again.
             work.jobs.add(job(s, e, new Recheck(s, row, e)));
             return;
         }
@@ -514,11 +529,14 @@ public final class ScanRun {
                                 k.entry.inode(),
                                 sha,
                                 now());
+                catalog.files().markVerified(k.row.id(), now());
                 event(EventType.VERIFIED, k.root.row.id(), k.row.id(), k.entry.path(), "{\"status\":\"ok\"}");
                 stats.inc("files_verified");
             } else {
-                catalog.files().setStatus(k.row.id(), FileStatus.DAMAGED, now());
-                event(EventType.DAMAGED, k.root.row.id(), k.row.id(), k.entry.path(), null);
+                if (k.row.status() != FileStatus.DAMAGED) {
+                    catalog.files().setStatus(k.row.id(), FileStatus.DAMAGED, now());
+                    event(EventType.DAMAGED, k.root.row.id(), k.row.id(), k.entry.path(), null);
+                }
                 stats.inc("files_damaged");
                 problem(
                         new Problem(

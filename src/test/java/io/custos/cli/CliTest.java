@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.custos.run.ExitCode;
 import io.custos.testing.Harness;
 import io.custos.testing.Harness.Result;
+import io.custos.testing.SpecNames;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,27 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
-    static final List<String> SCAN_STATS = List.of(
-            "files_scanned",
-            "files_new",
-            "files_unchanged",
-            "files_touched",
-            "files_modified",
-            "files_moved",
-            "files_deleted",
-            "files_truncated",
-            "files_busy",
-            "files_verified",
-            "files_damaged",
-            "files_repaired",
-            "parity_created",
-            "parity_recreated",
-            "parity_trashed",
-            "parity_restored",
-            "orphan_parity_cleaned",
-            "bytes_hashed",
-            "errors");
-
     @TempDir
     Path tmp;
 
@@ -64,7 +44,7 @@ class CliTest {
                 .isBeforeOrEqualTo(Instant.parse(j.get("finished_at").asText()));
         List<String> names = new ArrayList<>();
         j.get("stats").fieldNames().forEachRemaining(names::add);
-        assertThat(names).containsExactlyElementsOf(SCAN_STATS);
+        assertThat(names).containsExactlyElementsOf(SpecNames.SCAN_STATS);
         j.get("stats").forEach(v -> assertThat(v.isIntegralNumber()).isTrue());
         assertThat(j.get("problems").isArray()).isTrue();
         assertThat(j.get("roots").get(0).get("name").asText()).isEqualTo("data");
@@ -130,6 +110,33 @@ class CliTest {
         Result r = h.runRaw("scan", "--no-such-flag");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--no-such-flag");
+    }
+
+    @Test
+    void parseErrorsWithJsonStillPrintOneObject() {
+        Result r = h.runRaw("--json", "events", "--limit", "many");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.json().get("exit_code").asInt()).isEqualTo(2);
+        assertThat(r.json().get("command").asText()).isEqualTo("events");
+        assertThat(r.json().get("error").asText()).contains("--limit");
+    }
+
+    @Test
+    void backupsKeepTheNewestRunsEvenWithinOneSecond() throws Exception {
+        h.clock(Clock.fixed(Instant.parse("2026-03-01T03:00:00Z"), ZoneOffset.UTC));
+        h.config().put("catalog_backups", 2);
+        write(data.resolve("a.txt"), "a");
+        long last = 0;
+        for (int i = 0; i < 11; i++) {
+            last = h.scan().json().get("run_id").asLong();
+        }
+        try (var b = Files.list(h.parity().resolve("_db/backups"))) {
+            List<String> names = b.map(p -> p.getFileName().toString()).sorted().toList();
+            assertThat(names)
+                    .containsExactlyInAnyOrder(
+                            "catalog-20260301T030000Z-" + last + ".db",
+                            "catalog-20260301T030000Z-" + (last - 1) + ".db");
+        }
     }
 
     @Test

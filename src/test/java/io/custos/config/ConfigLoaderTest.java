@@ -152,9 +152,11 @@ class ConfigLoaderTest {
         Files.writeString(tmp.resolve("data/readme.txt"), "not a root");
         Config c = ConfigLoader.parse("{\"data_dir\": \"" + tmp.resolve("data") + "\","
                 + " \"roots\": [{\"name\": \"music\", \"path\": \"/elsewhere\", \"parity\": false}]}");
-        List<String> warnings = new java.util.ArrayList<>();
-        Map<String, Config.Root> roots = RootSet.all(c, warnings);
-        assertThat(roots.keySet()).containsExactlyInAnyOrder("music", "photos");
+        Files.createSymbolicLink(tmp.resolve("data/photos-alias"), tmp.resolve("data/photos"));
+        RootSet.Resolved resolved = RootSet.resolve(c);
+        Map<String, Config.Root> roots = resolved.roots();
+        List<String> warnings = resolved.warnings();
+        assertThat(roots.keySet()).containsExactlyInAnyOrder("music", "photos"); // not the symlink
         assertThat(roots.get("music").path()).isEqualTo("/elsewhere"); // the configured root wins
         assertThat(roots.get("photos").parity()).isTrue();
         assertThat(warnings).anyMatch(w -> w.contains("music"));

@@ -33,7 +33,14 @@ class ExclusionsTest {
 
     @Test
     void nonAsciiPatternsMatchUtf8Names() {
-        Exclusions ex = new Exclusions(List.of("\u00dcber*"));
+        Exclusions ex = new Exclusions(List.of("\u00dcber*", "caf?.jpg"));
         assertThat(ex.excludes("\u00dcbersicht.txt")).isTrue();
+        assertThat(ex.excludes("caf\u00e9.jpg"))
+                .as("? is one character, not one byte")
+                .isTrue();
+        byte[] latin1 = {'c', 'a', 'f', (byte) 0xe9, '.', 'j', 'p', 'g'};
+        assertThat(ex.excludes(latin1, 0, latin1.length))
+                .as("? is one byte of a name that is not UTF-8")
+                .isTrue();
     }
 }

@@ -61,6 +61,55 @@ class GuardTest {
     }
 
     @Test
+    void acceptChangesLetsAnEmptiedRootThrough() throws Exception {
+        files(3);
+        h.scan();
+        for (int i = 0; i < 4; i++) {
+            Harness.sh("rm", "-rf", data.resolve("d" + i).toString());
+        }
+        assertThat(h.scan().exit()).isEqualTo(4);
+        Result r = h.scan("--accept-changes");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.stat("files_deleted")).isEqualTo(3);
+        assertThat(live()).isZero();
+    }
+
+    @Test
+    void rootRemovedFromTheConfigurationKeepsItsFilesUntilAccepted() throws Exception {
+        Path other = h.root("other");
+        files(2);
+        write(other.resolve("o.txt"), "o");
+        h.scan();
+        // when: "other" is no longer configured
+        ((com.fasterxml.jackson.databind.node.ArrayNode) h.config().get("roots")).remove(1);
+        Result r = h.scan();
+        assertThat(r.exit()).isEqualTo(4);
+        assertThat(r.json().get("problems").get(0).get("root").asText()).isEqualTo("other");
+        assertThat(live()).isEqualTo(3);
+        Result ok = h.scan("--accept-changes");
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+        assertThat(ok.stat("files_deleted")).isEqualTo(1);
+        assertThat(live()).isEqualTo(2);
+    }
+
+    @Test
+    void dataDirThatCannotBeListedTripsTheGuardEvenWhenAccepted() throws Exception {
+        Path dd = tmp.resolve("dd");
+        write(dd.resolve("photos/p.jpg"), "p");
+        h.config().remove("roots");
+        h.config().put("data_dir", dd.toString());
+        assertThat(h.scan().exit()).isZero();
+        // when: data_dir is not a directory any more (a failed mount can leave a file, or nothing)
+        Harness.sh("rm", "-rf", dd.toString());
+        write(dd, "not a directory");
+        Result r = h.scan("--accept-changes");
+        // then
+        assertThat(r.exit()).as(r.toString()).isEqualTo(4);
+        assertThat(r.err()).contains("cannot be listed");
+        assertThat(live()).isEqualTo(1);
+    }
+
+    @Test
     void missingRootTripsTheGuardAndDeletesNothing() throws Exception {
         files(3);
         h.scan();

@@ -441,6 +441,32 @@ class ScanTest {
                 .isEqualTo("deleted");
     }
 
+    @Test
+    void fileGrownWithUnchangedMtimeIsDamagedAndOkAgainOnceRestored() throws Exception {
+        byte[] content = randomBytes(5_000, 10);
+        Path f = write(data.resolve("a.bin"), content);
+        FileTime t = mtime(f);
+        h.scan();
+        // when: more bytes, same mtime
+        byte[] longer = java.util.Arrays.copyOf(content, 6_000);
+        write(f, longer);
+        mtime(f, t);
+        Result r = h.scan();
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stat("files_damaged")).isEqualTo(1);
+        assertThat(h.queryString("SELECT status FROM files")).isEqualTo("damaged");
+        // when the recorded content comes back
+        write(f, content);
+        mtime(f, t);
+        Result ok = h.scan();
+        // then: read once, found good, status ok and verification stamped
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+        assertThat(ok.stat("files_verified")).isEqualTo(1);
+        assertThat(ok.stat("bytes_hashed")).isEqualTo(content.length);
+        assertThat(h.queryString("SELECT status FROM files")).isEqualTo("ok");
+        assertThat(h.queryLong("SELECT last_verified IS NOT NULL FROM files")).isEqualTo(1);
+    }
+
     static byte[] randomBytes(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
