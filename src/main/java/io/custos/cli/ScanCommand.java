@@ -55,7 +55,6 @@ final class ScanCommand implements Callable<Integer> {
             } catch (RuntimeException e) {
                 // The run is recorded with its error, and the object printed is the one recorded.
                 summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                ws.finish(summary);
             }
             ws.finish(summary);
         }
