@@ -244,6 +244,16 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
+    /** The id of the newest event (0 when none): every change to a file is recorded as an event. */
+    public long lastEventId() {
+        try (Statement st = conn.createStatement();
+                ResultSet rs = st.executeQuery("SELECT coalesce(max(id), 0) FROM events")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        } catch (SQLException e) {
+            throw new CatalogException("reading events", e);
+        }
+    }
+
     /** {@code PRAGMA integrity_check}: "ok" when the file is sound. */
     public String integrityCheck() {
         try (Statement st = conn.createStatement();

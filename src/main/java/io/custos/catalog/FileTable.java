@@ -24,6 +24,8 @@ public final class FileTable {
     private PreparedStatement setStatus;
     private PreparedStatement setPending;
     private PreparedStatement liveByInode;
+    private PreparedStatement lastId;
+    private PreparedStatement byId;
 
     FileTable(Connection conn) {
         this.conn = conn;
@@ -42,6 +44,63 @@ public final class FileTable {
         } catch (SQLException e) {
             throw new CatalogException("reading files", e);
         }
+    }
+
+    /**
+     * What a rescan needs of a live row to tell an unchanged file: {@code flags} bit 1 = status
+     * not ok, bit 2 = a pending modification. Far fewer columns than {@link FileRow}, which the
+     * scan reads by id for the few rows that changed.
+     */
+    public record LiveEntry(long id, byte[] path, long size, long mtimeNs, long device, long inode, int flags) {
+        public static final int NOT_OK = 1;
+        public static final int PENDING = 2;
+    }
+
+    /** Streams the live rows of a root, brief, in path order (unsigned bytes, as SQLite sorts BLOBs). */
+    public void forEachLiveEntry(long rootId, Consumer<LiveEntry> action) {
+        String sql = "SELECT id, path, size, mtime_ns, device, inode,"
+                + " (status <> 'ok') | ((pending_sha256 IS NOT NULL) << 1)"
+                + " FROM files WHERE root_id = ? AND status <> 'deleted' ORDER BY path";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, rootId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    action.accept(new LiveEntry(
+                            rs.getLong(1),
+                            rs.getBytes(2),
+                            rs.getLong(3),
+                            rs.getLong(4),
+                            rs.getLong(5),
+                            rs.getLong(6),
+                            rs.getInt(7)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading files", e);
+        }
+    }
+
+    /** One row by id. */
+    public FileRow byId(long id) {
+        try {
+            if (byId == null) {
+                byId = conn.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE id = ?");
+            }
+            byId.setLong(1, id);
+            try (ResultSet rs = byId.executeQuery()) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("no file row " + id);
+                }
+                return row(rs);
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading a file", e);
+        }
+    }
+
+    /** Whether a root has any live row. */
+    public boolean hasLive(long rootId) {
+        return queryInt("SELECT EXISTS (SELECT 1 FROM files WHERE root_id = ? AND status <> 'deleted')", rootId) == 1;
     }
 
     public int countLive(long rootId) {
@@ -109,10 +168,7 @@ public final class FileTable {
             insert.setLong(8, now);
             insert.setLong(9, now);
             insert.executeUpdate();
-            try (ResultSet rs = insert.getGeneratedKeys()) {
-                rs.next();
-                return rs.getLong(1);
-            }
+            return lastId();
         } catch (SQLException e) {
             throw new CatalogException("inserting a file", e);
         }
@@ -294,6 +350,17 @@ public final class FileTable {
             return ps.executeUpdate();
         } catch (SQLException e) {
             throw new CatalogException("purging deleted files", e);
+        }
+    }
+
+    /** The id of the row just inserted on this connection. */
+    private long lastId() throws SQLException {
+        if (lastId == null) {
+            lastId = conn.prepareStatement("SELECT last_insert_rowid()");
+        }
+        try (ResultSet rs = lastId.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

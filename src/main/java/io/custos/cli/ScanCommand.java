@@ -56,7 +56,9 @@ final class ScanCommand implements Callable<Integer> {
                 // The run is recorded with its error, and the object printed is the one recorded.
                 summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
             }
+            long t0 = System.nanoTime();
             ws.finish(summary);
+            log.debug("record and back up: %d ms", (System.nanoTime() - t0) / 1_000_000);
         }
         Render.summary(ctx, root.json(), summary);
         return summary.exitCode().code();

@@ -35,6 +35,8 @@ public final class Workspace implements AutoCloseable {
     private final Clock clock;
     private final Log log;
     private final Permissions permissions;
+    /** The newest event before the run: a run that records no event changed no file. */
+    private final long eventAtStart;
 
     private Workspace(Config config, Path parityRoot, RunLock lock, Catalog catalog, long runId, Clock clock, Log log) {
         this.config = config;
@@ -45,6 +47,7 @@ public final class Workspace implements AutoCloseable {
         this.clock = clock;
         this.log = log;
         this.permissions = new Permissions(config.process().umask());
+        this.eventAtStart = catalog.lastEventId();
     }
 
     public static Path parityRoot(Config config) {
@@ -90,6 +93,7 @@ public final class Workspace implements AutoCloseable {
     /** Records the end of the run, writes {@code _logs/<time>-<run id>.json}, backs up the catalog. */
     public void finish(RunSummary summary) {
         Instant end = clock.instant();
+        boolean changed = catalog.lastEventId() != eventAtStart;
         summary.runId(runId).finishedAt(end);
         String json = summary.toJson();
         catalog.runs().finish(runId, end.toEpochMilli(), summary.exitCode().code(), json);
@@ -102,16 +106,25 @@ public final class Workspace implements AutoCloseable {
             log.warn("cannot write the run summary to _logs: %s", e.getMessage());
         }
         if (summary.exitCode() != ExitCode.INTERRUPTED) {
-            backup(end);
+            backup(end, changed);
         }
     }
 
-    private void backup(Instant end) {
+    /**
+     * A copy of the catalog after a run that recorded a change (and after any run when there is no
+     * copy yet). A run that changed no file would copy the same catalog again: at a million files
+     * that is some 300 MB written per idle night, for nothing.
+     */
+    private void backup(Instant end, boolean changed) {
         int keep = config.catalogBackups();
         if (keep <= 0) {
             return;
         }
         Path dir = parityRoot.resolve("_db").resolve("backups");
+        if (!changed && hasBackup(dir)) {
+            log.debug("catalog unchanged by this run: no new backup");
+            return;
+        }
         try {
             permissions.createDirectories(dir);
             String name = "catalog-" + FILE_TIME.format(end) + "-" + runId + ".db";
@@ -131,6 +144,14 @@ public final class Workspace implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             log.warn("catalog backup failed: %s", e.getMessage());
+        }
+    }
+
+    private static boolean hasBackup(Path dir) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "catalog-*.db")) {
+            return ds.iterator().hasNext();
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -21,10 +21,19 @@ public final class Exclusions {
     /** Matched against the raw bytes of other names: {@code ?} is one byte. */
     private final List<Pattern> byteGlobs = new ArrayList<>();
 
+    /** {@code *.tmp}: names ending so; {@code backup*}: names starting so. Byte comparisons, no regex. */
+    private final List<byte[]> suffixes = new ArrayList<>();
+
+    private final List<byte[]> prefixes = new ArrayList<>();
+
     public Exclusions(List<String> patterns) {
         for (String p : patterns) {
-            if (p.chars().noneMatch(c -> c == '*' || c == '?' || c == '[' || c == '{' || c == '\\')) {
+            if (!hasMeta(p, 0, p.length())) {
                 literals.add(p.getBytes(StandardCharsets.UTF_8));
+            } else if (p.length() > 1 && p.charAt(0) == '*' && !hasMeta(p, 1, p.length())) {
+                suffixes.add(p.substring(1).getBytes(StandardCharsets.UTF_8));
+            } else if (p.length() > 1 && p.charAt(p.length() - 1) == '*' && !hasMeta(p, 0, p.length() - 1)) {
+                prefixes.add(p.substring(0, p.length() - 1).getBytes(StandardCharsets.UTF_8));
             } else {
                 globs.add(Pattern.compile(toRegex(p), Pattern.DOTALL));
                 String bytewise = new String(p.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
@@ -35,8 +44,19 @@ public final class Exclusions {
 
     /** Whether the name in {@code buf[from..to)} is excluded. */
     public boolean excludes(byte[] buf, int from, int to) {
+        int len = to - from;
         for (byte[] lit : literals) {
-            if (lit.length == to - from && Arrays.equals(lit, 0, lit.length, buf, from, to)) {
+            if (lit.length == len && Arrays.equals(lit, 0, lit.length, buf, from, to)) {
+                return true;
+            }
+        }
+        for (byte[] suf : suffixes) {
+            if (suf.length <= len && Arrays.equals(suf, 0, suf.length, buf, to - suf.length, to)) {
+                return true;
+            }
+        }
+        for (byte[] pre : prefixes) {
+            if (pre.length <= len && Arrays.equals(pre, 0, pre.length, buf, from, from + pre.length)) {
                 return true;
             }
         }
@@ -62,6 +82,16 @@ public final class Exclusions {
         }
         for (Pattern g : use) {
             if (g.matcher(name).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasMeta(String p, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = p.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == '{' || c == '\\') {
                 return true;
             }
         }

@@ -4,6 +4,7 @@ import io.custos.catalog.Catalog;
 import io.custos.catalog.EventType;
 import io.custos.catalog.FileRow;
 import io.custos.catalog.FileStatus;
+import io.custos.catalog.FileTable;
 import io.custos.catalog.RootRow;
 import io.custos.config.Config;
 import io.custos.config.RootSet;
@@ -69,6 +70,7 @@ public final class ScanRun {
     private final List<Problem> problems = new ArrayList<>();
     private final Batch batch;
     private ExitCode exit = ExitCode.OK;
+    private long lapStart = System.nanoTime();
 
     public ScanRun(Config config, Catalog catalog, long runId, Clock clock, Log log, CancelToken cancel) {
         this.config = config;
@@ -144,11 +146,11 @@ public final class ScanRun {
         }
 
         for (RootState s : states.values()) {
-            s.liveBefore = catalog.files().countLive(s.row.id());
             probe(s);
         }
 
-        Walker walker = new Walker(new Exclusions(config.exclude()), 2, cancel);
+        lap("probe");
+        Walker walker = new Walker(new Exclusions(config.exclude()), Integer.getInteger("custos.walkers", 2), cancel);
         for (RootState s : states.values()) {
             if (s.unavailable != null || cancel.cancelled()) {
                 continue;
@@ -172,7 +174,8 @@ public final class ScanRun {
             if (s.walk == null || cancel.cancelled()) {
                 continue;
             }
-            if (s.walk.files().isEmpty() && s.liveBefore > 0 && !acceptChanges) {
+            if (s.walk.files().isEmpty() && !acceptChanges && catalog.files().hasLive(s.row.id())) {
+                s.liveBefore = catalog.files().countLive(s.row.id());
                 s.state = "empty";
                 s.held = true;
                 problem(
@@ -186,15 +189,19 @@ public final class ScanRun {
                         ExitCode.GUARD);
                 continue;
             }
+            lap("walk");
             merge(s, work);
         }
         batch.flush();
+        lap("merge");
 
         if (!cancel.cancelled()) {
             matchMovesByIdentity(work);
+            lap("renames");
             hashAndRecord(work);
         }
         batch.flush();
+        lap("hash");
 
         if (!cancel.cancelled()) {
             for (RootState s : states.values()) {
@@ -205,6 +212,7 @@ public final class ScanRun {
             purgeOld();
         }
         batch.flush();
+        lap("finish");
 
         if (cancel.cancelled()) {
             exit = ExitCode.INTERRUPTED;
@@ -253,6 +261,7 @@ public final class ScanRun {
             }
         }
         if (why != null) {
+            s.liveBefore = catalog.files().countLive(s.row.id());
             s.unavailable = why;
             s.state = "unavailable";
             problem(
@@ -305,14 +314,15 @@ public final class ScanRun {
     private void merge(RootState s, Work work) {
         List<WalkEntry> files = s.walk.files();
         int[] i = {0};
-        catalog.files().forEachLive(s.row.id(), row -> {
+        catalog.files().forEachLiveEntry(s.row.id(), row -> {
+            s.liveBefore++;
             while (i[0] < files.size() && RawPaths.compare(files.get(i[0]).path(), row.path()) < 0) {
                 work.newFiles.add(new NewFile(s, files.get(i[0]++)));
             }
             if (i[0] < files.size() && RawPaths.compare(files.get(i[0]).path(), row.path()) == 0) {
                 known(s, row, files.get(i[0]++), work);
             } else if (!protectedPath(s, row.path())) {
-                Vanished v = new Vanished(s, row);
+                Vanished v = new Vanished(s, catalog.files().byId(row.id()));
                 s.vanished.add(v);
                 work.addVanished(v);
             }
@@ -331,8 +341,17 @@ public final class ScanRun {
         return false;
     }
 
-    private void known(RootState s, FileRow row, WalkEntry e, Work work) {
-        boolean same = row.size() == e.size() && row.mtimeNs() == e.mtimeNs();
+    private void known(RootState s, FileTable.LiveEntry live, WalkEntry e, Work work) {
+        boolean same = live.size() == e.size() && live.mtimeNs() == e.mtimeNs();
+        if (same && live.flags() == 0) {
+            // The common case of a rescan: nothing to read, nothing more to look up.
+            stats.inc("files_unchanged");
+            if (live.device() != e.device() || live.inode() != e.inode()) {
+                batch.write(() -> catalog.files().updateIdentity(live.id(), e.device(), e.inode()));
+            }
+            return;
+        }
+        FileRow row = catalog.files().byId(live.id());
         if (same && row.status() != FileStatus.OK) {
             // Truncated or damaged, and as recorded again: read it to see whether it is good again.
             work.jobs.add(job(s, e, new Recheck(s, row, e)));
@@ -391,43 +410,43 @@ public final class ScanRun {
 
     // ---- renames ------------------------------------------------------------------------------
 
-    /** A new path with the (device, inode, size, mtime) of a vanished row is that file, renamed: nothing is read. */
+    /**
+     * A new path with the (device, inode, size, mtime) of a vanished row is that file, renamed:
+     * nothing is read. A new path of an inode the catalog knows unchanged (a new hardlink) takes
+     * its hash. Everything else is queued for hashing, each inode once.
+     */
     private void matchMovesByIdentity(Work work) {
-        List<NewFile> rest = new ArrayList<>();
+        Map<InodeKey, List<NewFile>> linked = new LinkedHashMap<>();
         for (NewFile nf : work.newFiles) {
             WalkEntry e = nf.entry;
             Vanished v = work.takeByIdentity(e);
             if (v != null) {
                 batch.write(() -> applyMoved(v, nf, v.row.sha256()));
-                continue;
+            } else if (e.links() < 2) {
+                // One link: no other path can reach this inode.
+                work.jobs.add(new Hasher.Job(nf.root.path, e, nf));
+            } else {
+                FileRow known = catalog.files().liveByIdentity(e.device(), e.inode(), e.size(), e.mtimeNs());
+                if (known != null) {
+                    batch.write(() -> recordNew(nf, known.sha256(), work));
+                } else {
+                    linked.computeIfAbsent(new InodeKey(e.device(), e.inode()), k -> new ArrayList<>(2))
+                            .add(nf);
+                }
             }
-            rest.add(nf);
         }
-        // New paths of an inode the catalog already knows unchanged (a new hardlink): its hash is known.
-        Map<InodeKey, List<NewFile>> byInode = new LinkedHashMap<>();
-        for (NewFile nf : rest) {
-            // Only a file with more than one link can be another path of a cataloged inode.
-            FileRow known = nf.entry.links() < 2
-                    ? null
-                    : catalog.files()
-                            .liveByIdentity(nf.entry.device(), nf.entry.inode(), nf.entry.size(), nf.entry.mtimeNs());
-            if (known != null) {
-                batch.write(() -> recordNew(nf, known.sha256(), work));
-                continue;
-            }
-            byInode.computeIfAbsent(new InodeKey(nf.entry.device(), nf.entry.inode()), k -> new ArrayList<>())
-                    .add(nf);
-        }
-        for (List<NewFile> group : byInode.values()) {
+        work.newFiles.clear();
+        for (List<NewFile> group : linked.values()) {
             NewFile first = group.get(0);
-            work.jobs.add(job(first.root, first.entry, new NewGroup(group)));
+            work.jobs.add(
+                    new Hasher.Job(first.root.path, first.entry, group.size() == 1 ? first : new NewGroup(group)));
         }
     }
 
     // ---- hashing ------------------------------------------------------------------------------
 
     private Hasher.Job job(RootState s, WalkEntry e, Object tag) {
-        return new Hasher.Job(RawPaths.resolve(s.path, e.path()), e.size(), e.mtimeNs(), e.device(), e.inode(), tag);
+        return new Hasher.Job(s.path, e, tag);
     }
 
     private void hashAndRecord(Work work) {
@@ -436,17 +455,17 @@ public final class ScanRun {
         }
         long totalBytes = 0;
         for (Hasher.Job j : work.jobs) {
-            totalBytes += j.size();
+            totalBytes += j.entry().size();
         }
         log.info("hashing %d files (%s)", work.jobs.size(), Units.bytes(totalBytes));
         try (Hasher hasher = new Hasher(config.hash().workers(), config.hash().perDeviceWorkers(), cancel)) {
-            hasher.submit(work.jobs);
+            hasher.start(work.jobs);
             long lastProgress = System.nanoTime();
             long doneBytes = 0;
-            for (int done = 0; done < work.jobs.size(); ) {
-                Hasher.Result r;
+            List<Hasher.Result> ready = new ArrayList<>();
+            for (int done = 0; done < work.jobs.size() && !cancel.cancelled(); ) {
                 try {
-                    r = hasher.results().poll(200, TimeUnit.MILLISECONDS);
+                    hasher.take(ready, 200);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     cancel.cancel();
@@ -455,14 +474,14 @@ public final class ScanRun {
                 if (cancel.cancelled()) {
                     break;
                 }
-                if (r == null) {
-                    batch.maybeFlush();
-                    continue;
+                batch.maybeFlush();
+                for (Hasher.Result r : ready) {
+                    done++;
+                    doneBytes += r.bytesRead();
+                    stats.add("bytes_hashed", r.bytesRead());
+                    batch.write(() -> record(r, work));
                 }
-                done++;
-                doneBytes += r.bytesRead();
-                stats.add("bytes_hashed", r.bytesRead());
-                batch.write(() -> record(r, work));
+                ready.clear();
                 if (System.nanoTime() - lastProgress > PROGRESS_NANOS) {
                     lastProgress = System.nanoTime();
                     log.info(
@@ -473,18 +492,27 @@ public final class ScanRun {
         }
     }
 
+    private static RootState rootOf(Object tag) {
+        if (tag instanceof Changed c) {
+            return c.root;
+        }
+        if (tag instanceof Recheck k) {
+            return k.root;
+        }
+        if (tag instanceof NewFile nf) {
+            return nf.root;
+        }
+        return ((NewGroup) tag).files.get(0).root;
+    }
+
     private void record(Hasher.Result r, Work work) {
         Object tag = r.job().tag();
         if (r.error() != null) {
             if (cancel.cancelled()) {
                 return;
             }
-            RootState s = tag instanceof Changed c
-                    ? c.root
-                    : tag instanceof Recheck k ? k.root : ((NewGroup) tag).files.get(0).root;
-            WalkEntry e = tag instanceof Changed c
-                    ? c.entry
-                    : tag instanceof Recheck k ? k.entry : ((NewGroup) tag).files.get(0).entry;
+            RootState s = rootOf(tag);
+            WalkEntry e = r.job().entry();
             stats.inc("errors");
             problem(
                     new Problem(
@@ -546,6 +574,8 @@ public final class ScanRun {
                                 "content differs from the recorded hash"),
                         ExitCode.PROBLEMS);
             }
+        } else if (tag instanceof NewFile nf) {
+            recordNew(nf, sha, work);
         } else {
             for (NewFile nf : ((NewGroup) tag).files) {
                 recordNew(nf, sha, work);
@@ -566,7 +596,8 @@ public final class ScanRun {
             entries.add(k.entry);
             ids.add(k.row.id());
         } else {
-            for (NewFile nf : ((NewGroup) tag).files) {
+            List<NewFile> files = tag instanceof NewFile nf ? List.of(nf) : ((NewGroup) tag).files;
+            for (NewFile nf : files) {
                 roots.add(nf.root);
                 entries.add(nf.entry);
                 ids.add(null);
@@ -696,6 +727,13 @@ public final class ScanRun {
     }
 
     // ---- helpers ------------------------------------------------------------------------------
+
+    /** At -v, how long each phase took. */
+    private void lap(String phase) {
+        long now = System.nanoTime();
+        log.debug("%s: %d ms", phase, (now - lapStart) / 1_000_000);
+        lapStart = now;
+    }
 
     private void event(EventType type, Long rootId, Long fileId, byte[] path, String detail) {
         catalog.events().add(runId, clock.millis(), type, rootId, fileId, path, detail);

@@ -128,6 +128,7 @@ class CliTest {
         write(data.resolve("a.txt"), "a");
         long last = 0;
         for (int i = 0; i < 11; i++) {
+            write(data.resolve("f" + i + ".txt"), "run " + i); // a change, so that every run is backed up
             last = h.scan().json().get("run_id").asLong();
         }
         try (var b = Files.list(h.parity().resolve("_db/backups"))) {
@@ -260,7 +261,9 @@ class CliTest {
         h.config().put("catalog_backups", 2);
         write(data.resolve("a.txt"), "a");
         Result first = h.scan();
+        write(data.resolve("b.txt"), "b");
         h.scan();
+        write(data.resolve("c.txt"), "c");
         h.scan();
         try (var logs = Files.list(h.parity().resolve("_logs"))) {
             List<Path> files = logs.sorted().toList();
@@ -271,6 +274,24 @@ class CliTest {
             assertThat(backups.filter(p -> p.getFileName().toString().endsWith(".db"))
                             .count())
                     .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aRunThatChangesNothingAddsNoBackup() throws Exception {
+        write(data.resolve("a.txt"), "a");
+        h.scan();
+        h.scan();
+        h.scan();
+        try (var backups = Files.list(h.parity().resolve("_db/backups"))) {
+            assertThat(backups.count())
+                    .as("only the first run changed the catalog")
+                    .isEqualTo(1);
+        }
+        write(data.resolve("b.txt"), "b");
+        h.scan();
+        try (var backups = Files.list(h.parity().resolve("_db/backups"))) {
+            assertThat(backups.count()).isEqualTo(2);
         }
     }
 

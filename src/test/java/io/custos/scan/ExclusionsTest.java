@@ -22,6 +22,8 @@ class ExclusionsTest {
         assertThat(ex.excludes("x.crdownload")).isTrue();
         assertThat(ex.excludes("x.part")).isTrue();
         assertThat(ex.excludes("x.partial")).isFalse();
+        assertThat(ex.excludes(".tmp")).as("* may match nothing").isTrue();
+        assertThat(ex.excludes("tmp")).isFalse();
     }
 
     @Test
