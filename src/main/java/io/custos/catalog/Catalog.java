@@ -84,6 +84,8 @@ public final class Catalog implements AutoCloseable {
             Properties p = new Properties();
             p.setProperty("open_mode", readOnly ? "1" : "6"); // SQLITE_OPEN_READONLY or READWRITE|CREATE
             p.setProperty("busy_timeout", "10000");
+            // The driver would otherwise run a query after every INSERT; FileTable asks when it needs the id.
+            p.setProperty("jdbc.get_generated_keys", "false");
             Connection conn = DriverManager.getConnection("jdbc:sqlite:" + file, p);
             try (Statement st = conn.createStatement()) {
                 if (!readOnly) {

@@ -23,7 +23,8 @@ public final class RunTable {
             ps.setString(2, host);
             ps.setLong(3, startedAt);
             ps.executeUpdate();
-            try (ResultSet rs = ps.getGeneratedKeys()) {
+            try (PreparedStatement id = conn.prepareStatement("SELECT last_insert_rowid()");
+                    ResultSet rs = id.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
