@@ -56,8 +56,8 @@ public final class RunLock implements AutoCloseable {
             String text = "pid=" + ProcessHandle.current().pid() + " host=" + host + " command=" + command + " started="
                     + now + "\n";
             ch.truncate(0);
+            // Not fsynced: the kernel's lock is what excludes; this text only names the holder.
             ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
-            ch.force(false);
         } catch (IOException e) {
             // The lock is held; the holder text is only informative.
         }

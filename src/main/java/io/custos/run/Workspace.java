@@ -100,7 +100,8 @@ public final class Workspace implements AutoCloseable {
         try {
             Path logs = permissions.createDirectories(parityRoot.resolve("_logs"));
             Path file = logs.resolve(FILE_TIME.format(summary.startedAt()) + "-" + runId + ".json");
-            AtomicFiles.write(file, (json + "\n").getBytes(StandardCharsets.UTF_8));
+            // Not fsynced: the run is recorded durably in the catalog; this copy is for people and scripts.
+            AtomicFiles.write(file, (json + "\n").getBytes(StandardCharsets.UTF_8), false);
             permissions.apply(file);
         } catch (IOException e) {
             log.warn("cannot write the run summary to _logs: %s", e.getMessage());

@@ -150,7 +150,7 @@ public final class ScanRun {
         }
 
         lap("probe");
-        Walker walker = new Walker(new Exclusions(config.exclude()), Integer.getInteger("custos.walkers", 2), cancel);
+        Walker walker = new Walker(new Exclusions(config.exclude()), 2, cancel);
         for (RootState s : states.values()) {
             if (s.unavailable != null || cancel.cancelled()) {
                 continue;
