@@ -96,7 +96,7 @@ public final class Reports {
         abs = normalize(abs);
         for (RootRow r : catalog.roots().all()) {
             for (byte[] rootBytes : rootForms(r.path())) {
-                if (io.custos.scan.Walker.under(abs, rootBytes) && abs.length > rootBytes.length) {
+                if (RawPaths.under(abs, rootBytes) && abs.length > rootBytes.length) {
                     int from = rootBytes.length + (rootBytes[rootBytes.length - 1] == '/' ? 0 : 1);
                     return new Located(r, java.util.Arrays.copyOfRange(abs, from, abs.length));
                 }

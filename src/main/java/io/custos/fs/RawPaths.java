@@ -173,6 +173,17 @@ public final class RawPaths {
         return out.toByteArray();
     }
 
+    /** Whether {@code path} is {@code prefix} or lies under it (raw bytes, '/'-separated). */
+    public static boolean under(byte[] path, byte[] prefix) {
+        if (prefix.length == 0) {
+            return true;
+        }
+        if (path.length < prefix.length || !java.util.Arrays.equals(path, 0, prefix.length, prefix, 0, prefix.length)) {
+            return false;
+        }
+        return path.length == prefix.length || prefix[prefix.length - 1] == '/' || path[prefix.length] == '/';
+    }
+
     /** Unsigned lexicographic order of byte strings: the order SQLite sorts BLOBs in. */
     public static int compare(byte[] a, byte[] b) {
         return java.util.Arrays.compareUnsigned(a, b);

@@ -334,7 +334,7 @@ public final class ScanRun {
 
     private static boolean protectedPath(RootState s, byte[] path) {
         for (byte[] p : s.walk.unreachable()) {
-            if (Walker.under(path, p)) {
+            if (RawPaths.under(path, p)) {
                 return true;
             }
         }
@@ -530,15 +530,7 @@ public final class ScanRun {
         byte[] sha = r.sha256();
         if (tag instanceof Changed c) {
             if (java.util.Arrays.equals(sha, c.row.sha256())) {
-                catalog.files()
-                        .updateContent(
-                                c.row.id(),
-                                c.entry.size(),
-                                c.entry.mtimeNs(),
-                                c.entry.device(),
-                                c.entry.inode(),
-                                sha,
-                                now());
+                storeContent(c.row, c.entry, sha);
                 event(EventType.TOUCHED, c.root.row.id(), c.row.id(), c.entry.path(), null);
                 stats.inc("files_touched");
             } else {
@@ -548,15 +540,7 @@ public final class ScanRun {
             }
         } else if (tag instanceof Recheck k) {
             if (java.util.Arrays.equals(sha, k.row.sha256())) {
-                catalog.files()
-                        .updateContent(
-                                k.row.id(),
-                                k.entry.size(),
-                                k.entry.mtimeNs(),
-                                k.entry.device(),
-                                k.entry.inode(),
-                                sha,
-                                now());
+                storeContent(k.row, k.entry, sha);
                 catalog.files().markVerified(k.row.id(), now());
                 event(EventType.VERIFIED, k.root.row.id(), k.row.id(), k.entry.path(), "{\"status\":\"ok\"}");
                 stats.inc("files_verified");
@@ -702,9 +686,14 @@ public final class ScanRun {
         batch.write(() -> catalog.roots().scanned(s.row.id(), now(), runId));
     }
 
+    /** The file as found now, holding {@code sha256}: status ok, pending cleared. */
+    private void storeContent(FileRow row, WalkEntry e, byte[] sha256) {
+        catalog.files().updateContent(row.id(), e.size(), e.mtimeNs(), e.device(), e.inode(), sha256, now());
+    }
+
     private void applyModified(RootState s, Modification m) {
         WalkEntry e = m.entry;
-        catalog.files().updateContent(m.row.id(), e.size(), e.mtimeNs(), e.device(), e.inode(), m.sha256, now());
+        storeContent(m.row, e, m.sha256);
         String detail = "{\"old_sha256\":\"" + hex(m.row.sha256()) + "\",\"new_sha256\":\"" + hex(m.sha256) + "\"}";
         event(EventType.MODIFIED, s.row.id(), m.row.id(), e.path(), detail);
         stats.inc("files_modified");

@@ -182,15 +182,4 @@ public final class Walker {
         String m = t.getMessage();
         return m == null ? t.getClass().getSimpleName() : m;
     }
-
-    /** Whether {@code path} is {@code prefix} or lies under it (raw bytes, '/'-separated). */
-    public static boolean under(byte[] path, byte[] prefix) {
-        if (prefix.length == 0) {
-            return true;
-        }
-        if (path.length < prefix.length || !Arrays.equals(path, 0, prefix.length, prefix, 0, prefix.length)) {
-            return false;
-        }
-        return path.length == prefix.length || path[prefix.length] == '/';
-    }
 }

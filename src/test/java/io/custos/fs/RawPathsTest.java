@@ -51,6 +51,15 @@ class RawPathsTest {
     }
 
     @Test
+    void underMeansTheSamePathOrBelowIt() {
+        assertThat(RawPaths.under("a/b/c".getBytes(), "a/b".getBytes())).isTrue();
+        assertThat(RawPaths.under("a/b".getBytes(), "a/b".getBytes())).isTrue();
+        assertThat(RawPaths.under("a/bc".getBytes(), "a/b".getBytes())).isFalse();
+        assertThat(RawPaths.under("/data/x".getBytes(), "/".getBytes())).isTrue();
+        assertThat(RawPaths.under("anything".getBytes(), new byte[0])).isTrue();
+    }
+
+    @Test
     void orderIsUnsignedLikeSqlite() {
         assertThat(RawPaths.compare(new byte[] {'a'}, new byte[] {(byte) 0xe9})).isNegative();
         assertThat(RawPaths.compare("a/b".getBytes(), "a.b".getBytes())).isPositive();
