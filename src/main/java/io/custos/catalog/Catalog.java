@@ -256,16 +256,6 @@ public final class Catalog implements AutoCloseable {
         }
     }
 
-    /** {@code PRAGMA integrity_check}: "ok" when the file is sound. */
-    public String integrityCheck() {
-        try (Statement st = conn.createStatement();
-                ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
-            return rs.next() ? rs.getString(1) : "no answer";
-        } catch (SQLException e) {
-            throw new CatalogException("integrity_check", e);
-        }
-    }
-
     private static String quote(String s) {
         return "'" + s.replace("'", "''") + "'";
     }

@@ -280,19 +280,6 @@ public final class FileTable {
         }
     }
 
-    /** Number of live rows sharing a hash (duplicates, hardlinks). */
-    public int countLiveWithHash(byte[] sha256) {
-        try (PreparedStatement ps =
-                conn.prepareStatement("SELECT count(*) FROM files WHERE sha256 = ? AND status <> 'deleted'")) {
-            ps.setBytes(1, sha256);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : 0;
-            }
-        } catch (SQLException e) {
-            throw new CatalogException("counting files", e);
-        }
-    }
-
     /** Totals per root and status: {root_id: {status: [files, bytes]}}. */
     public Map<Long, Map<FileStatus, long[]>> totals() {
         Map<Long, Map<FileStatus, long[]>> out = new LinkedHashMap<>();

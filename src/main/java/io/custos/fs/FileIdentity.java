@@ -113,9 +113,4 @@ public record FileIdentity(Kind kind, long size, long mtimeNs, long device, long
         }
         return new long[] {dev, ino};
     }
-
-    /** Same size and mtime: the content is taken as unchanged. */
-    public boolean sameSizeAndMtime(long otherSize, long otherMtimeNs) {
-        return size == otherSize && mtimeNs == otherMtimeNs;
-    }
 }
