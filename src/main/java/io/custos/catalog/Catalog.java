@@ -20,7 +20,7 @@ import java.util.Properties;
  */
 public final class Catalog implements AutoCloseable {
     /** Every migration in order; the number of a migration is its index + 1. */
-    static final List<String> MIGRATIONS = List.of("V1__catalog.sql");
+    static final List<String> MIGRATIONS = List.of("V1__catalog.sql", "V2__parity.sql");
 
     private final Connection conn;
     private final Path file;
@@ -28,6 +28,7 @@ public final class Catalog implements AutoCloseable {
     private final EventTable events;
     private final RunTable runs;
     private final RootTable roots;
+    private final ParityTable parity;
 
     private Catalog(Connection conn, Path file) {
         this.conn = conn;
@@ -36,6 +37,7 @@ public final class Catalog implements AutoCloseable {
         this.events = new EventTable(conn);
         this.runs = new RunTable(conn);
         this.roots = new RootTable(conn);
+        this.parity = new ParityTable(conn);
     }
 
     /** The catalog file under a parity root. */
@@ -182,6 +184,33 @@ public final class Catalog implements AutoCloseable {
 
     public RootTable roots() {
         return roots;
+    }
+
+    public ParityTable parity() {
+        return parity;
+    }
+
+    /** A value kept between runs (e.g. when parity was last checked against the disk); null when unset. */
+    public String meta(String key) {
+        try (java.sql.PreparedStatement ps = conn.prepareStatement("SELECT value FROM meta WHERE key = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading meta", e);
+        }
+    }
+
+    public void meta(String key, String value) {
+        try (java.sql.PreparedStatement ps = conn.prepareStatement(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")) {
+            ps.setString(1, key);
+            ps.setString(2, value);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("writing meta", e);
+        }
     }
 
     /** Starts a transaction; {@link #commit} ends it. */

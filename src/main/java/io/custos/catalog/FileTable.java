@@ -151,12 +151,20 @@ public final class FileTable {
 
     /** Inserts a new live row; returns its id. */
     public long insert(
-            long rootId, byte[] path, long size, long mtimeNs, long device, long inode, byte[] sha256, long now) {
+            long rootId,
+            byte[] path,
+            long size,
+            long mtimeNs,
+            long device,
+            long inode,
+            byte[] sha256,
+            long now,
+            boolean parityDue) {
         try {
             if (insert == null) {
-                insert =
-                        conn.prepareStatement("INSERT INTO files (root_id, path, size, mtime_ns, device, inode, sha256,"
-                                + " status, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)");
+                insert = conn.prepareStatement(
+                        "INSERT INTO files (root_id, path, size, mtime_ns, device, inode, sha256,"
+                                + " status, first_seen, last_seen, parity_due) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)");
             }
             insert.setLong(1, rootId);
             insert.setBytes(2, path);
@@ -167,6 +175,7 @@ public final class FileTable {
             insert.setBytes(7, sha256);
             insert.setLong(8, now);
             insert.setLong(9, now);
+            insert.setInt(10, parityDue ? 1 : 0);
             insert.executeUpdate();
             return lastId();
         } catch (SQLException e) {
@@ -308,6 +317,99 @@ public final class FileTable {
             }
         } catch (SQLException e) {
             throw new CatalogException("reading verification ages", e);
+        }
+    }
+
+    /**
+     * The verification sample of a root: every ok file not verified (or, never verified, not seen
+     * first) since {@code olderThan} when set, then {@code n} ok files, never verified first, then
+     * the oldest verified, ties at random. Rows last seen at or after {@code changedSince} are left
+     * out (the run just read them).
+     */
+    public List<FileRow> verifySample(long rootId, int n, Long olderThan, long changedSince) {
+        Map<Long, FileRow> out = new LinkedHashMap<>();
+        String base = "SELECT " + COLUMNS + " FROM files WHERE root_id = ? AND status = 'ok' AND last_seen < ?";
+        try {
+            if (olderThan != null) {
+                try (PreparedStatement ps = conn.prepareStatement(
+                        base
+                                + " AND coalesce(last_verified, first_seen) < ? ORDER BY last_verified IS NOT NULL, last_verified")) {
+                    ps.setLong(1, rootId);
+                    ps.setLong(2, changedSince);
+                    ps.setLong(3, olderThan);
+                    collect(ps, out);
+                }
+            }
+            if (n > 0) {
+                try (PreparedStatement ps = conn.prepareStatement(
+                        base + " ORDER BY last_verified IS NOT NULL, last_verified, random() LIMIT ?")) {
+                    ps.setLong(1, rootId);
+                    ps.setLong(2, changedSince);
+                    ps.setInt(3, n);
+                    collect(ps, out);
+                }
+            }
+            return new ArrayList<>(out.values());
+        } catch (SQLException e) {
+            throw new CatalogException("choosing files to verify", e);
+        }
+    }
+
+    /**
+     * A page of a root's files for {@code verify}: live rows of the given statuses with an id above
+     * {@code afterId}, in id order.
+     */
+    public List<FileRow> page(long rootId, long afterId, int limit, List<FileStatus> statuses) {
+        StringBuilder in = new StringBuilder();
+        for (FileStatus st : statuses) {
+            in.append(in.length() == 0 ? "'" : ", '").append(st.sql()).append('\'');
+        }
+        String sql = "SELECT " + COLUMNS + " FROM files WHERE root_id = ? AND id > ? AND status IN (" + in
+                + ") ORDER BY id LIMIT ?";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, rootId);
+            ps.setLong(2, afterId);
+            ps.setInt(3, limit);
+            Map<Long, FileRow> out = new LinkedHashMap<>();
+            collect(ps, out);
+            return new ArrayList<>(out.values());
+        } catch (SQLException e) {
+            throw new CatalogException("reading files", e);
+        }
+    }
+
+    private static void collect(PreparedStatement ps, Map<Long, FileRow> out) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                FileRow r = row(rs);
+                out.putIfAbsent(r.id(), r);
+            }
+        }
+    }
+
+    /** Every live row holding this content. */
+    public List<FileRow> withContent(byte[] sha256) {
+        String sql = "SELECT " + COLUMNS + " FROM files WHERE sha256 = ? AND status <> 'deleted' ORDER BY id";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setBytes(1, sha256);
+            Map<Long, FileRow> out = new LinkedHashMap<>();
+            collect(ps, out);
+            return new ArrayList<>(out.values());
+        } catch (SQLException e) {
+            throw new CatalogException("reading files", e);
+        }
+    }
+
+    /** Live rows with status damaged or truncated, in root and path order. */
+    public List<FileRow> needingRepair() {
+        String sql =
+                "SELECT " + COLUMNS + " FROM files WHERE status IN ('damaged', 'truncated') ORDER BY root_id, path";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            Map<Long, FileRow> out = new LinkedHashMap<>();
+            collect(ps, out);
+            return new ArrayList<>(out.values());
+        } catch (SQLException e) {
+            throw new CatalogException("reading files", e);
         }
     }
 

@@ -58,6 +58,15 @@ public final class Reports {
         out.put("catalog", catalog.file().toString());
         out.put("totals", Map.of("files", live, "bytes", liveBytes, "damaged_or_truncated", bad));
         out.put("roots", roots);
+        long[] p = catalog.parity().totals();
+        Map<String, Object> parity = new LinkedHashMap<>();
+        parity.put("sets", p[0]);
+        parity.put("bytes", p[1]);
+        parity.put("percent_of_data", liveBytes == 0 ? 0.0 : Math.round(p[1] * 1000.0 / liveBytes) / 10.0);
+        parity.put("owed", catalog.parity().owedCount());
+        parity.put("trash_sets", p[2]);
+        parity.put("trash_bytes", p[3]);
+        out.put("parity", parity);
         List<Map<String, Object>> runs = new ArrayList<>();
         for (RunRow r : catalog.runs().latest(10)) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -73,4 +73,17 @@ public final class RunTable {
             throw new CatalogException("reading runs", e);
         }
     }
+
+    /** Whether the run before {@code id} never finished (killed, power cut): its leftovers need a look. */
+    public boolean previousUnfinished(long id) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("SELECT finished_at IS NULL FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getInt(1) == 1;
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading runs", e);
+        }
+    }
 }

@@ -20,6 +20,8 @@ import picocli.CommandLine.ScopeType;
         description = "Keeps the data on a NAS safe: a SHA-256 catalog of every file, change tracking, bitrot checks.",
         subcommands = {
             ScanCommand.class,
+            VerifyCommand.class,
+            RepairCommand.class,
             StatusCommand.class,
             HistoryCommand.class,
             EventsCommand.class,

@@ -2,10 +2,12 @@ package io.custos.cli;
 
 import io.custos.config.Config;
 import io.custos.exec.ProcessPriority;
+import io.custos.parity.ParityStore;
 import io.custos.run.Log;
 import io.custos.run.RunSummary;
 import io.custos.run.Workspace;
 import io.custos.scan.ScanRun;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,6 +22,8 @@ import picocli.CommandLine.ParentCommand;
         description = {
             "Walk the roots (all, or the named ones), record new, changed, moved and deleted files in the"
                     + " catalog, hashing only what changed.",
+            "Keeps a par2 parity set per content for roots with parity on, and verifies verify.percent of"
+                    + " the unchanged files.",
             "Deletions and modifications over the guard thresholds are held back until --accept-changes."
         })
 final class ScanCommand implements Callable<Integer> {
@@ -45,12 +49,13 @@ final class ScanCommand implements Callable<Integer> {
         Config cfg = root.loadConfig();
         Log log = root.log(cfg);
         ScanRun.Plan plan = ScanRun.plan(cfg, roots); // exit 2 before anything is touched
+        Path par2 = ParityStore.requirePar2(cfg, plan.selected(), ctx.env()); // exit 5 when missing
         ProcessPriority.apply(cfg.process(), log);
         RunSummary summary = new RunSummary("scan", ctx.clock().instant());
         try (Workspace ws = Workspace.open(cfg, "scan", ctx.host(), ctx.clock(), log)) {
             summary.runId(ws.runId());
             try {
-                new ScanRun(cfg, ws.catalog(), ws.runId(), ctx.clock(), log, ctx.cancel())
+                new ScanRun(cfg, ws.catalog(), ws.parityRoot(), par2, ws.runId(), ctx.clock(), log, ctx.cancel())
                         .run(plan, acceptChanges, summary);
             } catch (RuntimeException e) {
                 // The run is recorded with its error, and the object printed is the one recorded.

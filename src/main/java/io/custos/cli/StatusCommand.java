@@ -90,6 +90,18 @@ final class StatusCommand implements Callable<Integer> {
                     root.get("never_verified"),
                     root.get("oldest_verification") == null ? "-" : root.get("oldest_verification")));
         }
+        Map<String, Object> parity = (Map<String, Object>) r.get("parity");
+        if (parity != null) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "parity: %s sets, %s (%s%% of the data)%s; trash %s sets, %s%n",
+                    parity.get("sets"),
+                    io.custos.run.Units.bytes(((Number) parity.get("bytes")).longValue()),
+                    parity.get("percent_of_data"),
+                    ((Number) parity.get("owed")).longValue() > 0 ? ", " + parity.get("owed") + " still owed" : "",
+                    parity.get("trash_sets"),
+                    io.custos.run.Units.bytes(((Number) parity.get("trash_bytes")).longValue())));
+        }
         sb.append("last runs:\n");
         for (Map<String, Object> run : (List<Map<String, Object>>) r.get("last_runs")) {
             sb.append(String.format(

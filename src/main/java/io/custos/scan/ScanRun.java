@@ -10,6 +10,7 @@ import io.custos.config.Config;
 import io.custos.config.RootSet;
 import io.custos.fs.FileIdentity;
 import io.custos.fs.RawPaths;
+import io.custos.parity.ParityStore;
 import io.custos.run.CancelToken;
 import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
@@ -69,10 +70,20 @@ public final class ScanRun {
     private final Stats stats = new Stats(Stats.SCAN);
     private final List<Problem> problems = new ArrayList<>();
     private final Batch batch;
+    private final ParityStore parity;
     private ExitCode exit = ExitCode.OK;
     private long lapStart = System.nanoTime();
 
-    public ScanRun(Config config, Catalog catalog, long runId, Clock clock, Log log, CancelToken cancel) {
+    /** {@code par2}: the par2 program, null when no root of the run keeps parity. */
+    public ScanRun(
+            Config config,
+            Catalog catalog,
+            Path parityRoot,
+            Path par2,
+            long runId,
+            Clock clock,
+            Log log,
+            CancelToken cancel) {
         this.config = config;
         this.catalog = catalog;
         this.runId = runId;
@@ -80,6 +91,8 @@ public final class ScanRun {
         this.log = log;
         this.cancel = cancel;
         this.batch = new Batch(catalog);
+        this.parity =
+                new ParityStore(config, catalog, parityRoot, par2, runId, clock, log, cancel, stats, this::problem);
     }
 
     /** Resolves and checks the roots; throws a usage error (exit 2) before anything is touched. */
@@ -122,15 +135,27 @@ public final class ScanRun {
             states.put(r.name(), s);
         }
         Set<Walker.DirKey> rootKeys = new HashSet<>(plan.rootKeys());
-        FileIdentity parity = statFollowing(RawPaths.path(config.parityRoot()));
-        if (parity != null) {
-            rootKeys.add(new Walker.DirKey(parity.device(), parity.inode())); // never catalog our own files
+        FileIdentity parityDir = statFollowing(RawPaths.path(config.parityRoot()));
+        if (parityDir != null) {
+            rootKeys.add(new Walker.DirKey(parityDir.device(), parityDir.inode())); // never catalog our own files
         }
+        long started = clock.millis();
         catalog.inTransaction(() -> {
             for (RootState s : states.values()) {
                 s.row = catalog.roots().ensure(s.cfg.name(), s.cfg.path());
+                String policy = ParityStore.policy(config, s.cfg);
+                if (!java.util.Objects.equals(policy, catalog.parity().policy(s.row.id()))) {
+                    // Parity turned on, off, or other size limits: every file is looked at again.
+                    catalog.parity()
+                            .policyChanged(
+                                    s.row.id(),
+                                    policy,
+                                    config.parity().minFileSize(),
+                                    config.parity().maxFileSize());
+                }
             }
         });
+        parity.prepare();
         if (plan.selected().size() == plan.all().size()) {
             missingRoots(plan.all(), acceptChanges && plan.resolved().dataDirError() == null);
         }
@@ -150,7 +175,7 @@ public final class ScanRun {
         }
 
         lap("probe");
-        Walker walker = new Walker(new Exclusions(config.exclude()), 2, cancel);
+        Walker walker = new Walker(new Exclusions(withOwnTempFiles(config.exclude())), 2, cancel);
         for (RootState s : states.values()) {
             if (s.unavailable != null || cancel.cancelled()) {
                 continue;
@@ -214,6 +239,13 @@ public final class ScanRun {
         batch.flush();
         lap("finish");
 
+        if (!cancel.cancelled()) {
+            keepParity(states);
+        }
+        if (!cancel.cancelled()) {
+            verifySample(states, started);
+        }
+
         if (cancel.cancelled()) {
             exit = ExitCode.INTERRUPTED;
             log.warn("interrupted: the work done so far is saved; the next scan continues from there");
@@ -229,6 +261,14 @@ public final class ScanRun {
             roots.add(m);
         }
         summary.exitCode(exit).stats(stats.asMap()).problems(problems).put("roots", roots);
+    }
+
+    /** Temp files a repair leaves beside a file when it is killed are never cataloged. */
+    static List<String> withOwnTempFiles(List<String> exclude) {
+        List<String> out = new ArrayList<>(exclude);
+        out.add(".custos-repair-*");
+        out.add(".custos-relink-*");
+        return out;
     }
 
     // ---- roots --------------------------------------------------------------------------------
@@ -617,10 +657,11 @@ public final class ScanRun {
                         nf.entry.device(),
                         nf.entry.inode(),
                         sha,
-                        now());
+                        now(),
+                        ParityStore.eligible(config, nf.root.cfg, nf.entry.size()));
         event(EventType.ADDED, nf.root.row.id(), id, nf.entry.path(), null);
         stats.inc("files_new");
-        // Parity plugs in here: create (or share, or restore from trash) the set for this content.
+        // Its set is made (or shared, or restored from trash) after the walk: keepParity.
     }
 
     private void applyMoved(Vanished v, NewFile nf, byte[] sha) {
@@ -638,7 +679,11 @@ public final class ScanRun {
                 + RunSummary.toJson(RawPaths.display(v.row.path())) + "}";
         event(EventType.MOVED, nf.root.row.id(), v.row.id(), nf.entry.path(), detail);
         stats.inc("files_moved");
-        // Parity is keyed by content: a moved file keeps its set.
+        // Parity is keyed by content: a moved file keeps its set. Into a root that keeps parity, it
+        // may need one.
+        if (v.root != nf.root && ParityStore.eligible(config, nf.root.cfg, nf.entry.size())) {
+            catalog.parity().setDue(v.row.id(), true);
+        }
     }
 
     // ---- end of a root ------------------------------------------------------------------------
@@ -697,14 +742,55 @@ public final class ScanRun {
         String detail = "{\"old_sha256\":\"" + hex(m.row.sha256()) + "\",\"new_sha256\":\"" + hex(m.sha256) + "\"}";
         event(EventType.MODIFIED, s.row.id(), m.row.id(), e.path(), detail);
         stats.inc("files_modified");
-        // Parity plugs in here: new set first, then the old one to trash when no live file has the old hash.
+        // New set first (keepParity), then the old one to trash when no live file has the old content.
+        boolean eligible = ParityStore.eligible(config, s.cfg, e.size());
+        catalog.parity().setDue(m.row.id(), eligible);
+        if (m.row.sha256() != null) {
+            catalog.parity().releaseLater(m.row.sha256(), eligible ? m.sha256 : null);
+        }
     }
 
     private void applyDeleted(FileRow row, long rootId) {
         catalog.files().setStatus(row.id(), FileStatus.DELETED, now());
         event(EventType.DELETED, rootId, row.id(), row.path(), null);
         stats.inc("files_deleted");
-        // Parity plugs in here: the set goes to trash when no live file has this hash.
+        // Its set goes to trash at the end of the run when no live file has this content.
+        if (row.sha256() != null) {
+            catalog.parity().releaseLater(row.sha256(), null);
+        }
+    }
+
+    // ---- parity and verification --------------------------------------------------------------
+
+    /** Sets for new content, trash for content gone, old trash purged (SPEC §5.2). */
+    private void keepParity(Map<String, RootState> states) {
+        // Only roots this run reached: files of the others are made parity for when they are scanned.
+        Map<Long, Config.Root> byId = new HashMap<>();
+        for (RootState s : states.values()) {
+            if (s.unavailable == null && s.walk != null) {
+                byId.put(s.row.id(), s.cfg);
+            }
+        }
+        parity.sweep(false);
+        lap("parity sweep");
+        parity.createDue(byId);
+        lap("parity");
+        parity.release();
+        parity.purgeTrash();
+        lap("parity trash");
+    }
+
+    /** {@code verify.percent} of each scanned root's unchanged files (SPEC §5.3). */
+    private void verifySample(Map<String, RootState> states, long started) {
+        Verifier verifier = new Verifier(config, catalog, parity, runId, clock, log, cancel, stats, this::problem);
+        for (RootState s : states.values()) {
+            if (s.walk == null || s.unavailable != null || cancel.cancelled()) {
+                continue;
+            }
+            List<FileRow> sample = verifier.sample(s.row.id(), config.verify().percent(), started);
+            verifier.verify(s.cfg, sample);
+        }
+        lap("verify");
     }
 
     private void purgeOld() {

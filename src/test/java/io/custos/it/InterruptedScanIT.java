@@ -116,6 +116,11 @@ class InterruptedScanIT {
     private TestNas slowToScan() {
         TestNas nas = new TestNas(tmp);
         nas.settings().putObject("hash").put("workers", 1);
+        // These tests count what the hashing reads: no parity sets, no verification sample.
+        ((com.fasterxml.jackson.databind.node.ObjectNode)
+                        nas.settings().get("roots").get(0))
+                .put("parity", false);
+        nas.settings().putObject("verify").put("percent", 0);
         return nas.writeConfig();
     }
 

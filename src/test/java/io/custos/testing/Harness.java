@@ -41,6 +41,23 @@ public final class Harness {
         this.tmp = tmp;
         config.put("parity_root", tmp.resolve("parity").toString());
         config.putArray("roots");
+        // Scan tests count what the scan reads; tests of verification set their own percentage.
+        config.putObject("verify").put("percent", 0);
+    }
+
+    /** A sub-object of the configuration, created when missing ({@code parity}, {@code verify}...). */
+    public ObjectNode section(String name) {
+        if (!config.has(name)) {
+            config.putObject(name);
+        }
+        return (ObjectNode) config.get(name);
+    }
+
+    /** {@code count} random bytes, the same for the same seed. */
+    public static byte[] bytes(int count, long seed) {
+        byte[] b = new byte[count];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
     }
 
     public Path tmp() {

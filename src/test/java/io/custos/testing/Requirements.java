@@ -1,5 +1,7 @@
 package io.custos.testing;
 
+import io.custos.exec.ExternalProcess;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -16,5 +18,19 @@ public final class Requirements {
             Assertions.fail(msg + " (CI=true: required, not skipped)");
         }
         Assumptions.abort(msg);
+    }
+
+    /** The par2 program on PATH: under CI=true a missing one fails the test, elsewhere it skips. */
+    public static Path par2() {
+        Path par2 = ExternalProcess.find("par2", System.getenv());
+        if (par2 != null) {
+            return par2;
+        }
+        String msg = "this test needs par2 on PATH (Debian: apt-get install par2)";
+        if ("true".equals(System.getenv("CI"))) {
+            Assertions.fail(msg + " (CI=true: required, not skipped)");
+        }
+        Assumptions.abort(msg);
+        return null;
     }
 }
