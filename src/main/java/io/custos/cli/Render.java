@@ -51,6 +51,21 @@ final class Render {
                 sb.append("  ").append(list.size() - shown).append(" more roots scanned without remarks\n");
             }
         }
+        Object files = s.extra().get("files");
+        if (files instanceof List<?> list) {
+            // repair: what happened to each file, or with --dry-run what would.
+            for (Object o : list) {
+                if (o instanceof Map<?, ?> m) {
+                    sb.append(String.format(
+                            Locale.ROOT,
+                            "  %s/%s [%s]: %s%n",
+                            m.get("root"),
+                            m.get("path"),
+                            m.get("status"),
+                            m.get("result")));
+                }
+            }
+        }
         appendProblems(sb, s.problems());
         ctx.out().print(sb);
     }

@@ -25,7 +25,8 @@ public record Config(
         Zip zip,
         Link link,
         Qbittorrent qbittorrent,
-        Rehome rehome) {
+        Rehome rehome,
+        Repair repair) {
 
     /** A directory tree custos keeps track of. {@code marker}: a file that must exist in it. */
     public record Root(String name, String path, boolean parity, String marker) {}
@@ -42,6 +43,9 @@ public record Config(
             int trashDays) {}
 
     public record Verify(int percent, int maxAgeDays) {}
+
+    /** {@code auto}: a scan repairs the damaged and truncated files it finds at once. */
+    public record Repair(boolean auto) {}
 
     public record Guard(int maxDeletedPercent, int maxModifiedPercent, int minFiles) {}
 

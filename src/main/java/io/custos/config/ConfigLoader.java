@@ -187,6 +187,7 @@ public final class ConfigLoader {
                     "hash",
                     "parity",
                     "verify",
+                    "repair",
                     "guard",
                     "process",
                     "retention_days",
@@ -235,6 +236,10 @@ public final class ConfigLoader {
             keys(v, "verify", "percent", "max_age_days");
             Config.Verify verify = new Config.Verify(
                     integer(v, "verify", "percent", 5, 0, 100), integer(v, "verify", "max_age_days", 0, 0, 36500));
+
+            JsonNode rp = object(t, "", "repair");
+            keys(rp, "repair", "auto");
+            Config.Repair repair = new Config.Repair(bool(rp, "repair", "auto", false));
 
             JsonNode g = object(t, "", "guard");
             keys(g, "guard", "max_deleted_percent", "max_modified_percent", "min_files");
@@ -308,7 +313,8 @@ public final class ConfigLoader {
                     zip,
                     link,
                     qb,
-                    rehome);
+                    rehome,
+                    repair);
         }
 
         private List<Config.Root> roots(JsonNode node) {

@@ -11,6 +11,7 @@ import io.custos.config.RootSet;
 import io.custos.fs.FileIdentity;
 import io.custos.fs.RawPaths;
 import io.custos.parity.ParityStore;
+import io.custos.repair.RepairChain;
 import io.custos.run.CancelToken;
 import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
@@ -71,6 +72,11 @@ public final class ScanRun {
     private final List<Problem> problems = new ArrayList<>();
     private final Batch batch;
     private final ParityStore parity;
+    private final Path parityRoot;
+    private final Path par2;
+    /** Damaged and truncated files this run found, for {@code repair.auto}. */
+    private final List<FileRow> foundBad = new ArrayList<>();
+
     private ExitCode exit = ExitCode.OK;
     private long lapStart = System.nanoTime();
 
@@ -91,6 +97,8 @@ public final class ScanRun {
         this.log = log;
         this.cancel = cancel;
         this.batch = new Batch(catalog);
+        this.parityRoot = parityRoot;
+        this.par2 = par2;
         this.parity =
                 new ParityStore(config, catalog, parityRoot, par2, runId, clock, log, cancel, stats, this::problem);
     }
@@ -244,6 +252,9 @@ public final class ScanRun {
         }
         if (!cancel.cancelled()) {
             verifySample(states, started);
+        }
+        if (!cancel.cancelled() && config.repair().auto() && !foundBad.isEmpty()) {
+            repairFound(states);
         }
 
         if (cancel.cancelled()) {
@@ -428,6 +439,7 @@ public final class ScanRun {
                 ? "is now empty (was " + row.size() + " bytes)"
                 : "changed size from " + row.size() + " to " + e.size() + " bytes without a new modification time";
         stats.inc(status == FileStatus.TRUNCATED ? "files_truncated" : "files_damaged");
+        foundBad.add(row);
         problem(
                 new Problem(
                         s.cfg.name(),
@@ -590,6 +602,7 @@ public final class ScanRun {
                     event(EventType.DAMAGED, k.root.row.id(), k.row.id(), k.entry.path(), null);
                 }
                 stats.inc("files_damaged");
+                foundBad.add(k.row);
                 problem(
                         new Problem(
                                 k.root.cfg.name(),
@@ -790,7 +803,40 @@ public final class ScanRun {
             List<FileRow> sample = verifier.sample(s.row.id(), config.verify().percent(), started);
             verifier.verify(s.cfg, sample);
         }
+        foundBad.addAll(verifier.damaged());
         lap("verify");
+    }
+
+    /** {@code repair.auto}: what this run found damaged or truncated is repaired at once. */
+    private void repairFound(Map<String, RootState> states) {
+        Map<Long, Config.Root> roots = new HashMap<>();
+        for (RootState s : states.values()) {
+            roots.put(s.row.id(), s.cfg);
+        }
+        RepairChain chain =
+                new RepairChain(config, catalog, parityRoot, par2, runId, clock, log, cancel, stats, this::problem);
+        for (FileRow bad : foundBad) {
+            Config.Root r = roots.get(bad.rootId());
+            if (r == null || cancel.cancelled()) {
+                continue;
+            }
+            // The row as it is now: the scan may have changed its status since it was found.
+            FileRow row = catalog.files().byId(bad.id());
+            if (row.status() == FileStatus.OK || row.status() == FileStatus.DELETED) {
+                continue;
+            }
+            if (chain.repair(r, row, false).repaired()) {
+                String shown = RawPaths.display(row.path());
+                problems.removeIf(p -> (p.kind().equals("damaged") || p.kind().equals("truncated"))
+                        && r.name().equals(p.root())
+                        && shown.equals(p.path()));
+            }
+        }
+        // Guards and interruptions keep their codes; every other remaining problem means exit 1.
+        if (exit == ExitCode.PROBLEMS && problems.isEmpty()) {
+            exit = ExitCode.OK;
+        }
+        lap("repair");
     }
 
     private void purgeOld() {

@@ -113,6 +113,23 @@ class CliTest {
     }
 
     @Test
+    void verifyAmountsAreCheckedBeforeAnythingIsTouched() {
+        assertThat(h.run("verify", "--percent", "101").exit()).isEqualTo(2);
+        Result both = h.run("verify", "--all", "--percent", "5");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+        assertThat(h.run("verify", "no-such-root").exit()).isEqualTo(2);
+        assertThat(java.nio.file.Files.exists(h.parity().resolve("_db/catalog.db")))
+                .isFalse();
+    }
+
+    @Test
+    void helpOfVerifyAndRepairNamesTheirOptions() {
+        assertThat(h.runRaw("verify", "--help").out()).contains("--percent", "--all", "--path", "--repair");
+        assertThat(h.runRaw("repair", "--help").out()).contains("--path", "--dry-run", "_quarantine");
+    }
+
+    @Test
     void parseErrorsWithJsonStillPrintOneObject() {
         Result r = h.runRaw("--json", "events", "--limit", "many");
         assertThat(r.exit()).isEqualTo(2);

@@ -63,6 +63,8 @@ class ConfigLoaderTest {
                 "{\"roots\": [{\"name\": \"a b\", \"path\": \"/x\"}]} | roots[0].name: must be 1 to 64 letters",
                 "{\"roots\": [{\"name\": \"a\"}]}                 | roots[0].path: is required",
                 "{\"retention_days\": 0}                          | retention_days: must be an integer from 1 to 36500",
+                "{\"repair\": {\"auto\": \"yes\"}}                 | repair.auto: must be true or false, got \"yes\"",
+                "{\"parity\": {\"redundancy_percent\": 0}}       | parity.redundancy_percent: must be an integer from 1 to 100, got 0",
                 "{\"notify\": {\"targets\": [{\"type\": \"mail\", \"url\": \"http://x\"}]}} | notify.targets[0].type: must be one of webhook, gotify, ntfy, healthchecks",
                 "{\"zip\": {\"jobs\": [{\"name\": \"j\", \"source_path\": \"/a\", \"target_path\": \"/b\", \"keep\": 3}]}} | zip.jobs[0].keep: must be an integer from 1 to 2",
             })

@@ -220,6 +220,35 @@ class VerifyRepairTest {
     }
 
     @Test
+    void scanWithRepairAutoMendsWhatItFinds() throws IOException {
+        byte[] rotten = bytes(150_000, 10);
+        byte[] cut = bytes(150_000, 11);
+        Path r1 = write(data.resolve("rotten.jpg"), rotten);
+        Path r2 = write(data.resolve("cut.jpg"), cut);
+        h.scan();
+        FileTime t1 = mtime(r1);
+        flip(r1, 70_000, 500);
+        mtime(r1, t1);
+        FileTime t2 = mtime(r2);
+        try (var ch = java.nio.channels.FileChannel.open(r2, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(140_000);
+        }
+        mtime(r2, t2);
+        h.section("verify").put("percent", 100);
+        h.section("repair").put("auto", true);
+        Result s = h.scan();
+        assertThat(s.exit()).as(s.toString()).isZero();
+        assertThat(s.stat("files_damaged")).isEqualTo(1);
+        assertThat(s.stat("files_truncated")).isEqualTo(1);
+        assertThat(s.stat("files_repaired")).isEqualTo(2);
+        assertThat(s.json().get("problems")).isEmpty();
+        assertThat(Files.readAllBytes(r1)).isEqualTo(rotten);
+        assertThat(Files.readAllBytes(r2)).isEqualTo(cut);
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE status <> 'ok'"))
+                .isZero();
+    }
+
+    @Test
     void scanSamplesNeverVerifiedFirstThenTheOldest() throws IOException {
         for (int i = 0; i < 10; i++) {
             write(data.resolve("f" + i), "file " + i);
