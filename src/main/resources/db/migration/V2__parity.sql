@@ -21,7 +21,7 @@ CREATE INDEX parity_trash ON parity(trash_day) WHERE trashed_at IS NOT NULL;
 ALTER TABLE files ADD COLUMN parity_due INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX files_parity_due ON files(sha256) WHERE parity_due = 1;
 -- For the verification sample: never verified first, then oldest.
-CREATE INDEX files_verify ON files(root_id, last_verified) WHERE status IN ('ok', 'damaged');
+CREATE INDEX files_verify ON files(root_id, last_verified) WHERE status = 'ok';
 
 -- The parity settings a root was last scanned with ("min..max"), null when parity is off:
 -- a change marks the root's files for a parity check.

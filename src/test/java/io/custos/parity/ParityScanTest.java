@@ -61,6 +61,12 @@ class ParityScanTest {
                 .isEqualTo(2);
         // and the sets are ordinary PAR2 that par2 itself accepts
         assertThat(Par2Set.read(setOf(a)).healthy()).isTrue();
+        // and status reports them
+        com.fasterxml.jackson.databind.JsonNode status =
+                h.run("--json", "status").json().get("parity");
+        assertThat(status.get("sets").asLong()).isEqualTo(2);
+        assertThat(status.get("bytes").asLong()).isEqualTo(Files.size(setOf(a)) + Files.size(setOf(b)));
+        assertThat(status.get("owed").asLong()).isZero();
         // when: nothing changed
         Result again = h.scan();
         // then: nothing made again
