@@ -244,6 +244,46 @@ class ParityScanTest {
     }
 
     @Test
+    void turningParityOnMakesSetsForFilesAlreadyCatalogedWithoutReadingThemAgainForTheCatalog() throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode)
+                h.config().get("roots").get(0);
+        root.put("parity", false);
+        byte[] a = bytes(100_000, 16);
+        write(data.resolve("a.jpg"), a);
+        write(data.resolve("tiny.txt"), "too small for parity");
+        assertThat(h.scan().stat("parity_created")).isZero();
+        // when
+        root.put("parity", true);
+        Result r = h.scan();
+        // then
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.stat("files_unchanged")).isEqualTo(2);
+        assertThat(r.stat("bytes_hashed")).isZero();
+        assertThat(r.stat("parity_created")).isEqualTo(1);
+        assertThat(sets()).containsExactly(setOf(a));
+        // and raising min_file_size above the file leaves its set alone but owes nothing
+        h.section("parity").put("min_file_size", 1_000_000);
+        Result r2 = h.scan();
+        assertThat(r2.stat("parity_created") + r2.stat("parity_trashed")).isZero();
+        assertThat(h.queryLong("SELECT count(*) FROM files WHERE parity_due = 1"))
+                .isZero();
+    }
+
+    @Test
+    void filesNotVerifiedForMaxAgeDaysAreVerifiedWhateverThePercentage() throws IOException {
+        for (int i = 0; i < 5; i++) {
+            write(data.resolve("f" + i), "file " + i);
+        }
+        h.scan();
+        h.section("verify").put("percent", 0).put("max_age_days", 10);
+        assertThat(h.scan().stat("files_verified")).isZero();
+        h.clock(java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(11)));
+        Result r = h.scan();
+        assertThat(r.stat("files_verified")).isEqualTo(5);
+        assertThat(h.scan().stat("files_verified")).isZero();
+    }
+
+    @Test
     void orphanSetsGoToTrashAndLeftoverTempIsCleaned() throws IOException {
         byte[] a = bytes(100_000, 14);
         write(data.resolve("a.jpg"), a);
