@@ -6,8 +6,11 @@ import io.custos.config.RootSet;
 import io.custos.fs.PathGlob;
 import io.custos.parity.ParityStore;
 import io.custos.repair.RepairRun;
+import io.custos.run.Findings;
 import io.custos.run.Log;
+import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
+import io.custos.run.Stats;
 import io.custos.run.Workspace;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,8 +61,17 @@ final class RepairCommand implements Callable<Integer> {
             // Touches nothing: no lock, no run row, no temp directory.
             try (Catalog c = ReadCommands.open(cfg)) {
                 if (c != null) {
-                    new RepairRun(cfg, c, Workspace.parityRoot(cfg), par2, 0, ctx.clock(), log, ctx.cancel())
-                            .run(glob, true, summary);
+                    RunContext run = new RunContext(
+                            cfg,
+                            c,
+                            Workspace.parityRoot(cfg),
+                            par2,
+                            0,
+                            ctx.clock(),
+                            log,
+                            ctx.cancel(),
+                            new Findings(log, Stats.SCAN));
+                    new RepairRun(run).run(glob, true, summary);
                 } else {
                     summary.put("dry_run", true).put("files", List.of());
                 }
@@ -69,8 +81,7 @@ final class RepairCommand implements Callable<Integer> {
             try (Workspace ws = Workspace.open(cfg, "repair", ctx.host(), ctx.clock(), log)) {
                 summary.runId(ws.runId());
                 try {
-                    new RepairRun(cfg, ws.catalog(), ws.parityRoot(), par2, ws.runId(), ctx.clock(), log, ctx.cancel())
-                            .run(glob, false, summary);
+                    new RepairRun(ws.context(par2, ctx.cancel())).run(glob, false, summary);
                 } catch (RuntimeException e) {
                     summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
                 }

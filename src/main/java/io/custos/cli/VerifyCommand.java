@@ -90,8 +90,8 @@ final class VerifyCommand implements Callable<Integer> {
         try (Workspace ws = Workspace.open(cfg, "verify", ctx.host(), ctx.clock(), log)) {
             summary.runId(ws.runId());
             try {
-                new VerifyRun(cfg, ws.catalog(), ws.parityRoot(), par2, ws.runId(), ctx.clock(), log, ctx.cancel())
-                        .run(selected, new VerifyRun.Options(roots, percent, glob, repair), summary);
+                new VerifyRun(ws.context(par2, ctx.cancel()))
+                        .run(selected, new VerifyRun.Options(percent, glob, repair), summary);
             } catch (RuntimeException e) {
                 summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
             }

@@ -14,6 +14,7 @@ import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.RunContext;
 import io.custos.run.Stats;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -59,11 +60,6 @@ public final class ParityStore {
     private static final long BIG_FILE = 64L << 20;
     private static final int PAGE = 1000;
 
-    /** Where problems and exit codes of the run go. */
-    public interface Problems {
-        void add(Problem problem, ExitCode code);
-    }
-
     /** What a check of a content's set found. {@code reason} is null when healthy. */
     public record Health(boolean present, String reason) {
         public boolean healthy() {
@@ -71,6 +67,7 @@ public final class ParityStore {
         }
     }
 
+    private final RunContext ctx;
     private final Config config;
     private final Catalog catalog;
     private final ParityTable table;
@@ -82,39 +79,28 @@ public final class ParityStore {
     private final Log log;
     private final CancelToken cancel;
     private final Stats stats;
-    private final Problems problems;
     private final Permissions permissions;
     private final Par2 par2;
     private final int cores = Runtime.getRuntime().availableProcessors();
     private final AtomicLong tmpSeq = new AtomicLong();
 
-    public ParityStore(
-            Config config,
-            Catalog catalog,
-            Path parityRoot,
-            Path par2Binary,
-            long runId,
-            Clock clock,
-            Log log,
-            CancelToken cancel,
-            Stats stats,
-            Problems problems) {
-        this.config = config;
-        this.catalog = catalog;
+    public ParityStore(RunContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config();
+        this.catalog = ctx.catalog();
         this.table = catalog.parity();
-        this.byHash = parityRoot.resolve("by_hash");
-        this.trash = parityRoot.resolve("_trash");
-        this.tmp = parityRoot.resolve("_tmp");
-        this.runId = runId;
-        this.clock = clock;
-        this.log = log;
-        this.cancel = cancel;
-        this.stats = stats;
-        this.problems = problems;
+        this.byHash = ctx.parityRoot().resolve("by_hash");
+        this.trash = ctx.parityRoot().resolve("_trash");
+        this.tmp = ctx.parityRoot().resolve("_tmp");
+        this.runId = ctx.runId();
+        this.clock = ctx.clock();
+        this.log = ctx.log();
+        this.cancel = ctx.cancel();
+        this.stats = ctx.stats();
         this.permissions = new Permissions(config.process().umask());
-        this.par2 = par2Binary == null
+        this.par2 = ctx.par2() == null
                 ? null
-                : new Par2(par2Binary, Duration.ofSeconds(config.parity().timeoutSeconds()), cancel);
+                : new Par2(ctx.par2(), Duration.ofSeconds(config.parity().timeoutSeconds()), cancel);
     }
 
     /**
@@ -355,7 +341,7 @@ public final class ParityStore {
                     "%s/%s %s; its parity is made on the next scan", j.root.name(), RawPaths.display(d.path()), j.busy);
         } else if (!cancel.cancelled()) {
             stats.inc("errors");
-            problems.add(
+            ctx.problem(
                     new Problem(
                             j.root.name(),
                             RawPaths.display(d.path()),
@@ -738,7 +724,7 @@ public final class ParityStore {
     }
 
     private void event(EventType type, Long rootId, Long fileId, byte[] path, String detail) {
-        catalog.events().add(runId, clock.millis(), type, rootId, fileId, path, detail);
+        ctx.event(type, rootId, fileId, path, detail);
     }
 
     private static String detail(byte[] h, long bytes) {

@@ -16,6 +16,7 @@ import io.custos.run.CancelToken;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.RunContext;
 import io.custos.run.Stats;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,6 +52,7 @@ public final class RepairChain {
     /** What became of one file. {@code source}: duplicate, par2, or null when nothing could repair it. */
     public record Outcome(String source, String message, boolean repaired) {}
 
+    private final RunContext ctx;
     private final Config config;
     private final Catalog catalog;
     private final Path parityRoot;
@@ -61,36 +63,24 @@ public final class RepairChain {
     private final Log log;
     private final CancelToken cancel;
     private final Stats stats;
-    private final ParityStore.Problems problems;
     private final Permissions permissions;
     private Map<Long, Config.Root> roots;
 
-    public RepairChain(
-            Config config,
-            Catalog catalog,
-            Path parityRoot,
-            Path par2Binary,
-            long runId,
-            Clock clock,
-            Log log,
-            CancelToken cancel,
-            Stats stats,
-            ParityStore.Problems problems) {
-        this.config = config;
-        this.catalog = catalog;
-        this.parityRoot = parityRoot;
-        this.runId = runId;
-        this.clock = clock;
-        this.log = log;
-        this.cancel = cancel;
-        this.stats = stats;
-        this.problems = problems;
+    public RepairChain(RunContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config();
+        this.catalog = ctx.catalog();
+        this.parityRoot = ctx.parityRoot();
+        this.runId = ctx.runId();
+        this.clock = ctx.clock();
+        this.log = ctx.log();
+        this.cancel = ctx.cancel();
+        this.stats = ctx.stats();
         this.permissions = new Permissions(config.process().umask());
-        this.parity =
-                new ParityStore(config, catalog, parityRoot, par2Binary, runId, clock, log, cancel, stats, problems);
-        this.par2 = par2Binary == null
+        this.parity = new ParityStore(ctx);
+        this.par2 = ctx.par2() == null
                 ? null
-                : new Par2(par2Binary, Duration.ofSeconds(config.parity().timeoutSeconds()), cancel);
+                : new Par2(ctx.par2(), Duration.ofSeconds(config.parity().timeoutSeconds()), cancel);
     }
 
     /** Repairs one file; with {@code dryRun} only says which source would be used and writes nothing. */
@@ -120,15 +110,7 @@ public final class RepairChain {
                     catalog.inTransaction(() -> {
                         catalog.files().setStatus(row.id(), FileStatus.OK, clock.millis());
                         catalog.files().markVerified(row.id(), clock.millis());
-                        catalog.events()
-                                .add(
-                                        runId,
-                                        clock.millis(),
-                                        EventType.VERIFIED,
-                                        row.rootId(),
-                                        row.id(),
-                                        row.path(),
-                                        "{\"status\":\"ok\"}");
+                        ctx.event(EventType.VERIFIED, row.rootId(), row.id(), row.path(), "{\"status\":\"ok\"}");
                     });
                     stats.inc("files_verified");
                 }
@@ -289,7 +271,7 @@ public final class RepairChain {
                         ? ""
                         : ",\"quarantine\":" + io.custos.run.RunSummary.toJson(quarantined.toString()))
                 + "}";
-        catalog.events().add(runId, now, EventType.REPAIRED, row.rootId(), row.id(), row.path(), detail);
+        ctx.event(EventType.REPAIRED, row.rootId(), row.id(), row.path(), detail);
         stats.inc("files_repaired");
     }
 
@@ -320,17 +302,14 @@ public final class RepairChain {
     private Outcome failed(Config.Root root, FileRow row, boolean dryRun, String why, boolean record) {
         String where = RawPaths.display(row.path());
         if (!dryRun && record) {
-            catalog.inTransaction(() -> catalog.events()
-                    .add(
-                            runId,
-                            clock.millis(),
-                            EventType.REPAIR_FAILED,
-                            row.rootId(),
-                            row.id(),
-                            row.path(),
-                            "{\"reason\":" + io.custos.run.RunSummary.toJson(why) + "}"));
+            catalog.inTransaction(() -> ctx.event(
+                    EventType.REPAIR_FAILED,
+                    row.rootId(),
+                    row.id(),
+                    row.path(),
+                    "{\"reason\":" + io.custos.run.RunSummary.toJson(why) + "}"));
         }
-        problems.add(
+        ctx.problem(
                 new Problem(root.name(), where, dryRun ? "unrepairable" : "repair_failed", "cannot repair: " + why),
                 ExitCode.PROBLEMS);
         return new Outcome(null, why, false);

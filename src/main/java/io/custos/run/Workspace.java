@@ -90,6 +90,12 @@ public final class Workspace implements AutoCloseable {
         return parityRoot;
     }
 
+    /** What the parts of this run share; {@code par2} null when no root of the run keeps parity. */
+    public RunContext context(Path par2, CancelToken cancel) {
+        return new RunContext(
+                config, catalog, parityRoot, par2, runId, clock, log, cancel, new Findings(log, Stats.SCAN));
+    }
+
     /** Records the end of the run, writes {@code _logs/<time>-<run id>.json}, backs up the catalog. */
     public void finish(RunSummary summary) {
         Instant end = clock.instant();

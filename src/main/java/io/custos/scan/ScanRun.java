@@ -17,6 +17,7 @@ import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
 import io.custos.run.Stats;
 import io.custos.run.Units;
@@ -62,45 +63,32 @@ public final class ScanRun {
             Set<Walker.DirKey> rootKeys,
             List<String> warnings) {}
 
+    private final RunContext ctx;
     private final Config config;
     private final Catalog catalog;
     private final long runId;
     private final Clock clock;
     private final Log log;
     private final CancelToken cancel;
-    private final Stats stats = new Stats(Stats.SCAN);
-    private final List<Problem> problems = new ArrayList<>();
+    private final Stats stats;
     private final Batch batch;
     private final ParityStore parity;
-    private final Path parityRoot;
-    private final Path par2;
     /** Damaged and truncated files this run found, for {@code repair.auto}. */
     private final List<FileRow> foundBad = new ArrayList<>();
 
-    private ExitCode exit = ExitCode.OK;
     private long lapStart = System.nanoTime();
 
-    /** {@code par2}: the par2 program, null when no root of the run keeps parity. */
-    public ScanRun(
-            Config config,
-            Catalog catalog,
-            Path parityRoot,
-            Path par2,
-            long runId,
-            Clock clock,
-            Log log,
-            CancelToken cancel) {
-        this.config = config;
-        this.catalog = catalog;
-        this.runId = runId;
-        this.clock = clock;
-        this.log = log;
-        this.cancel = cancel;
+    public ScanRun(RunContext ctx) {
+        this.ctx = ctx;
+        this.config = ctx.config();
+        this.catalog = ctx.catalog();
+        this.runId = ctx.runId();
+        this.clock = ctx.clock();
+        this.log = ctx.log();
+        this.cancel = ctx.cancel();
+        this.stats = ctx.stats();
         this.batch = new Batch(catalog);
-        this.parityRoot = parityRoot;
-        this.par2 = par2;
-        this.parity =
-                new ParityStore(config, catalog, parityRoot, par2, runId, clock, log, cancel, stats, this::problem);
+        this.parity = new ParityStore(ctx);
     }
 
     /** Resolves and checks the roots; throws a usage error (exit 2) before anything is touched. */
@@ -258,7 +246,7 @@ public final class ScanRun {
         }
 
         if (cancel.cancelled()) {
-            exit = ExitCode.INTERRUPTED;
+            ctx.findings().interrupted();
             log.warn("interrupted: the work done so far is saved; the next scan continues from there");
         }
         List<Map<String, Object>> roots = new ArrayList<>();
@@ -271,7 +259,8 @@ public final class ScanRun {
             m.put("cataloged_before", s.liveBefore);
             roots.add(m);
         }
-        summary.exitCode(exit).stats(stats.asMap()).problems(problems).put("roots", roots);
+        ctx.findings().fill(summary);
+        summary.put("roots", roots);
     }
 
     /** Temp files a repair leaves beside a file when it is killed are never cataloged. */
@@ -795,7 +784,7 @@ public final class ScanRun {
 
     /** {@code verify.percent} of each scanned root's unchanged files (SPEC §5.3). */
     private void verifySample(Map<String, RootState> states, long started) {
-        Verifier verifier = new Verifier(config, catalog, parity, runId, clock, log, cancel, stats, this::problem);
+        Verifier verifier = new Verifier(ctx, parity);
         for (RootState s : states.values()) {
             if (s.walk == null || s.unavailable != null || cancel.cancelled()) {
                 continue;
@@ -813,8 +802,7 @@ public final class ScanRun {
         for (RootState s : states.values()) {
             roots.put(s.row.id(), s.cfg);
         }
-        RepairChain chain =
-                new RepairChain(config, catalog, parityRoot, par2, runId, clock, log, cancel, stats, this::problem);
+        RepairChain chain = new RepairChain(ctx);
         for (FileRow bad : foundBad) {
             Config.Root r = roots.get(bad.rootId());
             if (r == null || cancel.cancelled()) {
@@ -827,14 +815,11 @@ public final class ScanRun {
             }
             if (chain.repair(r, row, false).repaired()) {
                 String shown = RawPaths.display(row.path());
-                problems.removeIf(p -> (p.kind().equals("damaged") || p.kind().equals("truncated"))
-                        && r.name().equals(p.root())
-                        && shown.equals(p.path()));
+                ctx.findings()
+                        .resolved(p -> (p.kind().equals("damaged") || p.kind().equals("truncated"))
+                                && r.name().equals(p.root())
+                                && shown.equals(p.path()));
             }
-        }
-        // Guards and interruptions keep their codes; every other remaining problem means exit 1.
-        if (exit == ExitCode.PROBLEMS && problems.isEmpty()) {
-            exit = ExitCode.OK;
         }
         lap("repair");
     }
@@ -857,7 +842,7 @@ public final class ScanRun {
     }
 
     private void event(EventType type, Long rootId, Long fileId, byte[] path, String detail) {
-        catalog.events().add(runId, clock.millis(), type, rootId, fileId, path, detail);
+        ctx.event(type, rootId, fileId, path, detail);
     }
 
     private long now() {
@@ -865,11 +850,7 @@ public final class ScanRun {
     }
 
     private void problem(Problem p, ExitCode code) {
-        problems.add(p);
-        exit = exit.worst(code);
-        if (code != ExitCode.OK) {
-            log.warn("%s%s: %s", p.root() == null ? "" : p.root(), p.path() == null ? "" : "/" + p.path(), p.message());
-        }
+        ctx.problem(p, code);
     }
 
     static String hex(byte[] b) {

@@ -13,6 +13,7 @@ import io.custos.run.CancelToken;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.RunContext;
 import io.custos.run.Stats;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
@@ -30,36 +31,25 @@ import java.util.concurrent.TimeUnit;
  * found good again is {@code ok} again. Never touches a file that changed since the last scan.
  */
 public final class Verifier {
+    private final RunContext ctx;
     private final Config config;
     private final Catalog catalog;
     private final ParityStore parity;
-    private final long runId;
     private final Clock clock;
     private final Log log;
     private final CancelToken cancel;
     private final Stats stats;
-    private final ParityStore.Problems problems;
     private final List<FileRow> damaged = new ArrayList<>();
 
-    public Verifier(
-            Config config,
-            Catalog catalog,
-            ParityStore parity,
-            long runId,
-            Clock clock,
-            Log log,
-            CancelToken cancel,
-            Stats stats,
-            ParityStore.Problems problems) {
-        this.config = config;
-        this.catalog = catalog;
+    public Verifier(RunContext ctx, ParityStore parity) {
+        this.ctx = ctx;
+        this.config = ctx.config();
+        this.catalog = ctx.catalog();
         this.parity = parity;
-        this.runId = runId;
-        this.clock = clock;
-        this.log = log;
-        this.cancel = cancel;
-        this.stats = stats;
-        this.problems = problems;
+        this.clock = ctx.clock();
+        this.log = ctx.log();
+        this.cancel = ctx.cancel();
+        this.stats = ctx.stats();
     }
 
     /** The rows found damaged by this verifier, for {@code --repair}. */
@@ -99,7 +89,7 @@ public final class Verifier {
             try {
                 id = FileIdentity.of(p);
             } catch (NoSuchFileException e) {
-                problems.add(
+                ctx.problem(
                         new Problem(
                                 root.name(),
                                 RawPaths.display(r.path()),
@@ -179,18 +169,15 @@ public final class Verifier {
             stats.inc("files_damaged");
             if (r.status() != FileStatus.DAMAGED) {
                 catalog.files().setStatus(r.id(), FileStatus.DAMAGED, clock.millis());
-                catalog.events()
-                        .add(
-                                runId,
-                                clock.millis(),
-                                EventType.DAMAGED,
-                                r.rootId(),
-                                r.id(),
-                                r.path(),
-                                "{\"reason\":\"content differs from the recorded hash\"}");
+                ctx.event(
+                        EventType.DAMAGED,
+                        r.rootId(),
+                        r.id(),
+                        r.path(),
+                        "{\"reason\":\"content differs from the recorded hash\"}");
             }
             damaged.add(r);
-            problems.add(
+            ctx.problem(
                     new Problem(
                             root.name(),
                             RawPaths.display(r.path()),
@@ -215,22 +202,14 @@ public final class Verifier {
         stats.inc("files_verified");
         if (r.status() != FileStatus.OK) {
             catalog.files().setStatus(r.id(), FileStatus.OK, clock.millis());
-            catalog.events()
-                    .add(
-                            runId,
-                            clock.millis(),
-                            EventType.VERIFIED,
-                            r.rootId(),
-                            r.id(),
-                            r.path(),
-                            "{\"status\":\"ok\"}");
+            ctx.event(EventType.VERIFIED, r.rootId(), r.id(), r.path(), "{\"status\":\"ok\"}");
             log.info("%s/%s holds its recorded content again", root.name(), RawPaths.display(r.path()));
         }
     }
 
     private void unreadable(Config.Root root, FileRow r, String why) {
         stats.inc("errors");
-        problems.add(
+        ctx.problem(
                 new Problem(root.name(), RawPaths.display(r.path()), "unreadable", "cannot read: " + why),
                 ExitCode.PROBLEMS);
     }
