@@ -12,10 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +48,7 @@ class ParityScanTest {
         // then
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.stat("parity_created")).isEqualTo(2);
-        assertThat(sets()).containsExactlyInAnyOrder(setOf(a), setOf(b));
+        assertThat(sets()).containsExactlyInAnyOrder(h.setOf(a), h.setOf(b));
         assertThat(Files.list(h.parity().resolve("_tmp")).count()).isZero();
         assertThat(h.queryLong("SELECT count(*) FROM parity WHERE trashed_at IS NULL"))
                 .isEqualTo(2);
@@ -60,12 +57,12 @@ class ParityScanTest {
         assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'parity_created'"))
                 .isEqualTo(2);
         // and the sets are ordinary PAR2 that par2 itself accepts
-        assertThat(Par2Set.read(setOf(a)).healthy()).isTrue();
+        assertThat(Par2Set.read(h.setOf(a)).healthy()).isTrue();
         // and status reports them
         com.fasterxml.jackson.databind.JsonNode status =
                 h.run("--json", "status").json().get("parity");
         assertThat(status.get("sets").asLong()).isEqualTo(2);
-        assertThat(status.get("bytes").asLong()).isEqualTo(Files.size(setOf(a)) + Files.size(setOf(b)));
+        assertThat(status.get("bytes").asLong()).isEqualTo(Files.size(h.setOf(a)) + Files.size(h.setOf(b)));
         assertThat(status.get("owed").asLong()).isZero();
         // when: nothing changed
         Result again = h.scan();
@@ -82,7 +79,7 @@ class ParityScanTest {
         Result r = h.scan();
         assertThat(r.exit()).as(r.toString()).isZero();
         for (int i = 0; i < sizes.length; i++) {
-            long parity = Files.size(setOf(bytes(sizes[i], 10 + i)));
+            long parity = Files.size(h.setOf(bytes(sizes[i], 10 + i)));
             assertThat(parity)
                     .as("parity of a %d-byte file", sizes[i])
                     .isLessThanOrEqualTo(sizes[i] * 13L / 100)
@@ -99,7 +96,7 @@ class ParityScanTest {
         Result r = h.scan();
         assertThat(r.stat("files_moved")).isEqualTo(1);
         assertThat(r.stat("parity_created") + r.stat("parity_trashed")).isZero();
-        assertThat(sets()).containsExactly(setOf(a));
+        assertThat(sets()).containsExactly(h.setOf(a));
     }
 
     @Test
@@ -115,7 +112,7 @@ class ParityScanTest {
         assertThat(r.stat("files_modified")).isEqualTo(1);
         assertThat(r.stat("parity_created")).isEqualTo(1);
         assertThat(r.stat("parity_trashed")).isEqualTo(1);
-        assertThat(sets()).containsExactly(setOf(now));
+        assertThat(sets()).containsExactly(h.setOf(now));
         assertThat(trashed()).extracting(p -> p.getFileName().toString()).containsExactly(hex(old) + ".par2");
         long created =
                 h.queryLong("SELECT id FROM events WHERE type = 'parity_created' AND detail LIKE '%" + hex(now) + "%'");
@@ -138,7 +135,7 @@ class ParityScanTest {
         Result r = h.scan();
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.json().get("problems").toString()).contains("parity_failed");
-        assertThat(sets()).containsExactly(setOf(old));
+        assertThat(sets()).containsExactly(h.setOf(old));
         assertThat(trashed()).isEmpty();
     }
 
@@ -154,7 +151,7 @@ class ParityScanTest {
         Result r1 = h.scan();
         assertThat(r1.stat("files_deleted")).isEqualTo(1);
         assertThat(r1.stat("parity_trashed")).isZero();
-        assertThat(sets()).containsExactly(setOf(a));
+        assertThat(sets()).containsExactly(h.setOf(a));
         // the last copy deleted: to trash
         Files.delete(data.resolve("two.jpg"));
         Result r2 = h.scan();
@@ -174,7 +171,7 @@ class ParityScanTest {
         assertThat(r3.stat("parity_restored")).isEqualTo(1);
         assertThat(r3.stat("parity_created")).isZero();
         assertThat(Files.exists(log)).isFalse();
-        assertThat(sets()).containsExactly(setOf(a));
+        assertThat(sets()).containsExactly(h.setOf(a));
         assertThat(trashed()).isEmpty();
     }
 
@@ -200,7 +197,7 @@ class ParityScanTest {
         assertThat(r2.exit()).as(r2.toString()).isZero();
         assertThat(r2.stat("files_unchanged")).isEqualTo(1);
         assertThat(r2.stat("parity_created")).isEqualTo(1);
-        assertThat(sets()).containsExactly(setOf(a));
+        assertThat(sets()).containsExactly(h.setOf(a));
     }
 
     @Test
@@ -260,7 +257,7 @@ class ParityScanTest {
         assertThat(r.stat("files_unchanged")).isEqualTo(2);
         assertThat(r.stat("bytes_hashed")).isZero();
         assertThat(r.stat("parity_created")).isEqualTo(1);
-        assertThat(sets()).containsExactly(setOf(a));
+        assertThat(sets()).containsExactly(h.setOf(a));
         // and raising min_file_size above the file leaves its set alone but owes nothing
         h.section("parity").put("min_file_size", 1_000_000);
         Result r2 = h.scan();
@@ -291,7 +288,7 @@ class ParityScanTest {
         // a set no cataloged file has, and a temp directory of a killed run
         Path orphan = h.parity().resolve("by_hash/ab/" + "ab".repeat(32) + ".par2");
         Files.createDirectories(orphan.getParent());
-        Files.copy(setOf(a), orphan);
+        Files.copy(h.setOf(a), orphan);
         Files.createDirectories(h.parity().resolve("_tmp/99-1"));
         // the weekly comparison with the disk is due
         try (var c = h.db();
@@ -302,7 +299,7 @@ class ParityScanTest {
         }
         Result r = h.scan();
         assertThat(r.stat("orphan_parity_cleaned")).isEqualTo(1);
-        assertThat(sets()).containsExactly(setOf(a));
+        assertThat(sets()).containsExactly(h.setOf(a));
         assertThat(trashed()).extracting(p -> p.getFileName().toString()).containsExactly("ab".repeat(32) + ".par2");
         assertThat(Files.list(h.parity().resolve("_tmp")).count()).isZero();
     }
@@ -336,32 +333,14 @@ class ParityScanTest {
     }
 
     private List<Path> sets() throws IOException {
-        return files(h.parity().resolve("by_hash"));
+        return Harness.files(h.parity().resolve("by_hash"));
     }
 
     private List<Path> trashed() throws IOException {
-        return files(h.parity().resolve("_trash"));
-    }
-
-    private static List<Path> files(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).toList();
-        }
-    }
-
-    private Path setOf(byte[] content) {
-        String x = hex(content);
-        return h.parity().resolve("by_hash").resolve(x.substring(0, 2)).resolve(x + ".par2");
+        return Harness.files(h.parity().resolve("_trash"));
     }
 
     static String hex(byte[] content) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Harness.sha256Hex(content);
     }
 }

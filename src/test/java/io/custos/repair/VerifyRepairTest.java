@@ -14,10 +14,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,9 +66,9 @@ class VerifyRepairTest {
         // then: the original content, the original mtime, the damaged copy in quarantine
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.stat("files_repaired")).isEqualTo(1);
-        assertThat(sha(Files.readAllBytes(victim))).isEqualTo(sha(photo));
+        assertThat(Harness.sha256Hex(Files.readAllBytes(victim))).isEqualTo(Harness.sha256Hex(photo));
         assertThat(mtime(victim)).isEqualTo(before);
-        List<Path> quarantined = files(h.parity().resolve("_quarantine"));
+        List<Path> quarantined = Harness.files(h.parity().resolve("_quarantine"));
         assertThat(quarantined).hasSize(1);
         assertThat(quarantined.get(0).toString()).endsWith("photos/2019/img 0001.jpg");
         assertThat(Files.readAllBytes(quarantined.get(0))).isNotEqualTo(photo).hasSize(photo.length);
@@ -105,7 +102,7 @@ class VerifyRepairTest {
         assertThat(v.exit()).as(v.toString()).isZero();
         assertThat(v.stat("files_damaged")).isEqualTo(1);
         assertThat(v.stat("files_repaired")).isEqualTo(1);
-        assertThat(sha(Files.readAllBytes(victim))).isEqualTo(sha(photo));
+        assertThat(Harness.sha256Hex(Files.readAllBytes(victim))).isEqualTo(Harness.sha256Hex(photo));
         assertThat(h.queryString("SELECT detail FROM events WHERE type = 'repaired'"))
                 .contains("duplicate");
     }
@@ -143,7 +140,7 @@ class VerifyRepairTest {
         assertThat(h.queryString("SELECT status FROM files")).isEqualTo("damaged");
         assertThat(h.queryLong("SELECT count(*) FROM events WHERE type = 'repair_failed'"))
                 .isEqualTo(1);
-        assertThat(files(h.parity().resolve("_quarantine"))).isEmpty();
+        assertThat(Harness.files(h.parity().resolve("_quarantine"))).isEmpty();
         assertThat(Files.list(data).filter(p -> p.getFileName().toString().startsWith(".custos")))
                 .isEmpty();
     }
@@ -153,7 +150,7 @@ class VerifyRepairTest {
         byte[] photo = bytes(250_000, 5);
         write(data.resolve("good.jpg"), photo);
         h.scan();
-        Path set = setOf(photo);
+        Path set = h.setOf(photo);
         flip(set, (int) (Files.size(set) / 2), 10);
         Result v = h.run("--json", "verify", "--all");
         assertThat(v.exit()).as(v.toString()).isZero();
@@ -353,31 +350,5 @@ class VerifyRepairTest {
             }
         });
         return out;
-    }
-
-    private static List<Path> files(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).toList();
-        }
-    }
-
-    private Path setOf(byte[] content) {
-        String x = sha(content);
-        return h.parity().resolve("by_hash").resolve(x.substring(0, 2)).resolve(x + ".par2");
-    }
-
-    static String sha(byte[] content) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static void executable(Path p) throws IOException {
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 }

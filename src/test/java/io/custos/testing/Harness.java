@@ -22,6 +22,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -51,6 +52,34 @@ public final class Harness {
             config.putObject(name);
         }
         return (ObjectNode) config.get(name);
+    }
+
+    /** The parity set of a content: {@code by_hash/<h[0:2]>/<h>.par2} under the parity root. */
+    public Path setOf(byte[] content) {
+        String x = sha256Hex(content);
+        return parity().resolve("by_hash").resolve(x.substring(0, 2)).resolve(x + ".par2");
+    }
+
+    /** Every regular file below {@code dir} (none when it does not exist). */
+    public static List<Path> files(Path dir) {
+        if (!Files.exists(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String sha256Hex(byte[] content) {
+        try {
+            return java.util.HexFormat.of()
+                    .formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(content));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** {@code count} random bytes, the same for the same seed. */
