@@ -187,7 +187,8 @@ public final class ParityStore {
             return t;
         });
         ExecutorCompletionService<Job> done = new ExecutorCompletionService<>(pool);
-        Semaphore slots = new Semaphore(cores);
+        // Fair: a big file waiting for every core is not overtaken forever by small ones.
+        Semaphore slots = new Semaphore(cores, true);
         int inFlight = 0;
         try {
             while (!cancel.cancelled()) {
@@ -371,6 +372,10 @@ public final class ParityStore {
         }
 
         Job run(Semaphore slots) {
+            if (cancel.cancelled()) {
+                error = "interrupted";
+                return this;
+            }
             int threads = due.size() >= BIG_FILE ? cores : 1;
             try {
                 slots.acquire(threads);
@@ -621,21 +626,19 @@ public final class ParityStore {
                 || last == null
                 || now - Long.parseLong(last) > SWEEP_EVERY_MILLIS
                 || catalog.runs().previousUnfinished(runId);
-        if (!due || !Files.isDirectory(byHash)) {
-            if (Files.isDirectory(byHash) || last != null) {
-                return;
-            }
-            catalog.meta(META_SWEPT, Long.toString(now));
+        if (!due) {
             return;
         }
         String day = today();
         int[] orphans = {0};
         List<Path> dirs = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(byHash)) {
-            ds.forEach(dirs::add);
-        } catch (IOException e) {
-            log.warn("cannot list %s: %s", byHash, e.getMessage());
-            return;
+        if (Files.isDirectory(byHash)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(byHash)) {
+                ds.forEach(dirs::add);
+            } catch (IOException e) {
+                log.warn("cannot list %s: %s", byHash, e.getMessage());
+                return;
+            }
         }
         dirs.sort(null);
         for (Path dir : dirs) {

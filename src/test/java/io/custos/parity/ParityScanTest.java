@@ -305,6 +305,22 @@ class ParityScanTest {
     }
 
     @Test
+    void setsLostFromDiskAreMadeAgainByTheWeeklyCheck() throws IOException {
+        byte[] a = bytes(100_000, 17);
+        write(data.resolve("a.jpg"), a);
+        h.scan();
+        // someone deletes by_hash/
+        for (Path p : sets()) {
+            Files.delete(p);
+        }
+        h.clock(java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(8)));
+        Result r = h.scan();
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.stat("parity_created")).isEqualTo(1);
+        assertThat(sets()).containsExactly(h.setOf(a));
+    }
+
+    @Test
     void trashOlderThanTrashDaysIsPurged() throws IOException {
         byte[] a = bytes(100_000, 15);
         write(data.resolve("keep.txt"), "keeps the root from looking empty (a guard)");
