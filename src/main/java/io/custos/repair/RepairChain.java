@@ -115,7 +115,7 @@ public final class RepairChain {
                     stats.inc("files_verified");
                 }
                 log.info("%s holds its recorded content again: nothing to repair", where);
-                return new Outcome(null, "holds its recorded content again", true);
+                return new Outcome(null, "holds its recorded content again: nothing to repair", !dryRun);
             }
         }
 
@@ -164,8 +164,8 @@ public final class RepairChain {
         if (dryRun) {
             return new Outcome(
                     "par2",
-                    "would repair a copy with par2 (" + info.recoveryBlocks() + " recovery blocks of "
-                            + info.blockSize() + " bytes)",
+                    "would try par2 on a copy: its set can rebuild up to " + info.recoveryBlocks()
+                            + " damaged blocks of " + info.blockSize() + " bytes",
                     false);
         }
         String failure = repairWithPar2(file, set, info, temp, row.sha256());
