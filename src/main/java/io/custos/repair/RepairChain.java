@@ -234,7 +234,7 @@ public final class RepairChain {
                 Files.deleteIfExists(temp);
                 return failed(root, row, false, "it changed while it was being repaired; it is left alone", false);
             }
-            Path q = quarantine(root, row);
+            Path q = new Quarantine(ctx).of(root.name(), row);
             permissions.createDirectories(q.getParent());
             Files.copy(file, q, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
             fsync(q);
@@ -291,12 +291,6 @@ public final class RepairChain {
             }
             return false;
         }
-    }
-
-    private Path quarantine(Config.Root root, FileRow row) {
-        Path base =
-                parityRoot.resolve("_quarantine").resolve(Long.toString(runId)).resolve(root.name());
-        return RawPaths.resolve(base, row.path());
     }
 
     private Outcome failed(Config.Root root, FileRow row, boolean dryRun, String why, boolean record) {

@@ -11,6 +11,7 @@ import io.custos.config.RootSet;
 import io.custos.fs.FileIdentity;
 import io.custos.fs.RawPaths;
 import io.custos.parity.ParityStore;
+import io.custos.repair.Quarantine;
 import io.custos.repair.RepairChain;
 import io.custos.run.CancelToken;
 import io.custos.run.CustosException;
@@ -779,6 +780,7 @@ public final class ScanRun {
         lap("parity");
         parity.release();
         parity.purgeTrash();
+        new Quarantine(ctx).purge();
         lap("parity trash");
     }
 

@@ -84,6 +84,25 @@ class VerifyRepairTest {
     }
 
     @Test
+    void quarantineIsPurgedAfterQuarantineDays() throws IOException {
+        write(data.resolve("keep.txt"), "something else");
+        Path victim = write(data.resolve("a.jpg"), bytes(100_000, 12));
+        h.scan();
+        FileTime t = mtime(victim);
+        flip(victim, 5000, 100);
+        mtime(victim, t);
+        h.run("--json", "verify", "--all", "--repair");
+        assertThat(Harness.files(h.parity().resolve("_quarantine"))).hasSize(1);
+        h.scan();
+        assertThat(Harness.files(h.parity().resolve("_quarantine")))
+                .as("kept within quarantine_days")
+                .hasSize(1);
+        h.clock(java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(31)));
+        h.scan();
+        assertThat(Harness.files(h.parity().resolve("_quarantine"))).isEmpty();
+    }
+
+    @Test
     void damagedFileIsRepairedFromADuplicateWhenItsParityIsGone() throws IOException {
         byte[] photo = bytes(200_000, 2);
         Path victim = write(data.resolve("a.jpg"), photo);
