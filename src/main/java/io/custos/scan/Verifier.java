@@ -64,15 +64,15 @@ public final class Verifier {
      * just read.
      */
     public List<FileRow> sample(long rootId, int percent, long changedSince) {
-        int live = catalog.files().countLive(rootId);
-        int n = (int) Math.min(live, (live * (long) percent + 99) / 100);
         Long olderThan = null;
         if (config.verify().maxAgeDays() > 0) {
             olderThan = clock.millis() - TimeUnit.DAYS.toMillis(config.verify().maxAgeDays());
         }
-        if (n == 0 && olderThan == null) {
-            return List.of();
+        if (percent == 0 && olderThan == null) {
+            return List.of(); // nothing to choose: not even a count of the root
         }
+        int live = catalog.files().countLive(rootId);
+        int n = (int) Math.min(live, (live * (long) percent + 99) / 100);
         return catalog.files().verifySample(rootId, n, olderThan, changedSince);
     }
 
