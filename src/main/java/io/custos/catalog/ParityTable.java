@@ -301,6 +301,17 @@ public final class ParityTable {
         }
     }
 
+    /** [contents, bytes] of live files still waiting for a set. */
+    public long[] owedTotals() {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT count(*), coalesce(sum(size), 0) FROM (SELECT"
+                        + " max(size) AS size FROM files WHERE parity_due = 1 AND status = 'ok' GROUP BY sha256)");
+                ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? new long[] {rs.getLong(1), rs.getLong(2)} : new long[2];
+        } catch (SQLException e) {
+            throw new CatalogException("reading parity", e);
+        }
+    }
+
     /** Contents of live files still waiting for a set. */
     public long owedCount() {
         try (PreparedStatement ps = conn.prepareStatement(

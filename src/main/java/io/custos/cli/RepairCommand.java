@@ -70,7 +70,8 @@ final class RepairCommand implements Callable<Integer> {
                             ctx.clock(),
                             log,
                             ctx.cancel(),
-                            new Findings(log, Stats.SCAN));
+                            new Findings(log, Stats.SCAN),
+                            root.progress(log));
                     new RepairRun(run).run(glob, true, summary);
                 } else {
                     summary.put("dry_run", true).put("files", List.of());
@@ -81,7 +82,7 @@ final class RepairCommand implements Callable<Integer> {
             try (Workspace ws = Workspace.open(cfg, "repair", ctx.host(), ctx.clock(), log)) {
                 summary.runId(ws.runId());
                 try {
-                    new RepairRun(ws.context(par2, ctx.cancel())).run(glob, false, summary);
+                    new RepairRun(ws.context(par2, ctx.cancel(), root.progress(log))).run(glob, false, summary);
                 } catch (RuntimeException e) {
                     summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
                 }

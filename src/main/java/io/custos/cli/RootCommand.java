@@ -99,6 +99,19 @@ public final class RootCommand implements Callable<Integer> {
         return new Log(ctx.err(), ctx.clock(), level);
     }
 
+    /** Progress on stderr: a bar on a terminal, a log line every 30 s otherwise, nothing with -q. */
+    io.custos.run.Progress progress(Log log) {
+        io.custos.run.Progress.Mode mode;
+        if (quiet) {
+            mode = io.custos.run.Progress.Mode.OFF;
+        } else if (ctx.err() == System.err && io.custos.run.Progress.stderrIsTerminal()) {
+            mode = io.custos.run.Progress.Mode.BAR;
+        } else {
+            mode = io.custos.run.Progress.Mode.LOG;
+        }
+        return new io.custos.run.Progress(ctx.err(), log, mode);
+    }
+
     /** {@code --version}: the version of the jar. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override

@@ -55,7 +55,7 @@ final class ScanCommand implements Callable<Integer> {
         try (Workspace ws = Workspace.open(cfg, "scan", ctx.host(), ctx.clock(), log)) {
             summary.runId(ws.runId());
             try {
-                new ScanRun(ws.context(par2, ctx.cancel())).run(plan, acceptChanges, summary);
+                new ScanRun(ws.context(par2, ctx.cancel(), root.progress(log))).run(plan, acceptChanges, summary);
             } catch (RuntimeException e) {
                 // The run is recorded with its error, and the object printed is the one recorded.
                 summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));

@@ -90,7 +90,7 @@ final class VerifyCommand implements Callable<Integer> {
         try (Workspace ws = Workspace.open(cfg, "verify", ctx.host(), ctx.clock(), log)) {
             summary.runId(ws.runId());
             try {
-                new VerifyRun(ws.context(par2, ctx.cancel()))
+                new VerifyRun(ws.context(par2, ctx.cancel(), root.progress(log)))
                         .run(selected, new VerifyRun.Options(percent, glob, repair), summary);
             } catch (RuntimeException e) {
                 summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));

@@ -14,6 +14,7 @@ import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.Progress;
 import io.custos.run.RunContext;
 import io.custos.run.Stats;
 import java.io.IOException;
@@ -83,6 +84,7 @@ public final class ParityStore {
     private final Par2 par2;
     private final int cores = Runtime.getRuntime().availableProcessors();
     private final AtomicLong tmpSeq = new AtomicLong();
+    private Progress.Task progress;
 
     public ParityStore(RunContext ctx) {
         this.ctx = ctx;
@@ -187,6 +189,8 @@ public final class ParityStore {
             return t;
         });
         ExecutorCompletionService<Job> done = new ExecutorCompletionService<>(pool);
+        long[] owed = table.owedTotals();
+        progress = owed[0] == 0 ? null : ctx.progress().start("making parity", owed[0], owed[1]);
         // Fair: a big file waiting for every core is not overtaken forever by small ones.
         Semaphore slots = new Semaphore(cores, true);
         int inFlight = 0;
@@ -204,6 +208,8 @@ public final class ParityStore {
                         Job j = settle(d, roots);
                         if (j != null) {
                             jobs.add(j);
+                        } else if (progress != null) {
+                            progress.advance(1, d.size());
                         }
                     }
                 });
@@ -229,6 +235,10 @@ public final class ParityStore {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (progress != null) {
+            progress.done();
+            progress = null;
         }
         if (seen[0] > 0) {
             log.debug("parity: %d contents were owed a set", seen[0]);
@@ -321,6 +331,9 @@ public final class ParityStore {
             return 1;
         }
         catalog.inTransaction(() -> recordJob(j));
+        if (progress != null) {
+            progress.advance(1, j.due.size());
+        }
         return 1;
     }
 

@@ -8,6 +8,7 @@ import io.custos.fs.PathGlob;
 import io.custos.fs.RawPaths;
 import io.custos.run.ExitCode;
 import io.custos.run.Problem;
+import io.custos.run.Progress;
 import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
 import java.util.ArrayList;
@@ -32,7 +33,9 @@ public final class RepairRun {
         }
         RepairChain chain = new RepairChain(ctx);
         List<Map<String, Object>> files = new ArrayList<>();
-        for (FileRow f : ctx.catalog().files().needingRepair()) {
+        List<FileRow> bad = ctx.catalog().files().needingRepair();
+        Progress.Task progress = ctx.progress().start(dryRun ? "checking" : "repairing", bad.size(), 0);
+        for (FileRow f : bad) {
             if (ctx.cancel().cancelled()) {
                 ctx.findings().interrupted();
                 break;
@@ -64,7 +67,9 @@ public final class RepairRun {
                 m.put("repaired", o.repaired());
             }
             files.add(m);
+            progress.advance(1, 0);
         }
+        progress.done();
         ctx.findings().fill(summary);
         summary.put("dry_run", dryRun).put("files", files);
     }

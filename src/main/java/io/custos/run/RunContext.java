@@ -9,7 +9,7 @@ import java.time.Clock;
 /**
  * What the parts of one run share: the configuration, the open catalog, the parity root, the par2
  * program (null when no root of the run keeps parity), the run's id (0 for a run that records
- * nothing), the clock, the log, the cancellation, and the findings.
+ * nothing), the clock, the log, the cancellation, the findings and the progress display.
  */
 public record RunContext(
         Config config,
@@ -20,7 +20,8 @@ public record RunContext(
         Clock clock,
         Log log,
         CancelToken cancel,
-        Findings findings) {
+        Findings findings,
+        Progress progress) {
 
     public long now() {
         return clock.millis();

@@ -91,9 +91,9 @@ public final class Workspace implements AutoCloseable {
     }
 
     /** What the parts of this run share; {@code par2} null when no root of the run keeps parity. */
-    public RunContext context(Path par2, CancelToken cancel) {
+    public RunContext context(Path par2, CancelToken cancel, Progress progress) {
         return new RunContext(
-                config, catalog, parityRoot, par2, runId, clock, log, cancel, new Findings(log, Stats.SCAN));
+                config, catalog, parityRoot, par2, runId, clock, log, cancel, new Findings(log, Stats.SCAN), progress);
     }
 
     /** Records the end of the run, writes {@code _logs/<time>-<run id>.json}, backs up the catalog. */

@@ -18,6 +18,7 @@ import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.Progress;
 import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
 import io.custos.run.Stats;
@@ -50,7 +51,6 @@ public final class ScanRun {
     static final int BATCH_FILES = 2000;
 
     static final long BATCH_NANOS = TimeUnit.SECONDS.toNanos(2);
-    static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     /**
      * The roots of a scan, checked before anything is written: the named roots exist in the
@@ -500,10 +500,9 @@ public final class ScanRun {
             totalBytes += j.entry().size();
         }
         log.info("hashing %d files (%s)", work.jobs.size(), Units.bytes(totalBytes));
-        try (Hasher hasher = new Hasher(config.hash().workers(), config.hash().perDeviceWorkers(), cancel)) {
+        try (Hasher hasher = new Hasher(config.hash().workers(), config.hash().perDeviceWorkers(), cancel);
+                Progress.Task progress = ctx.progress().start("hashing", work.jobs.size(), totalBytes)) {
             hasher.start(work.jobs);
-            long lastProgress = System.nanoTime();
-            long doneBytes = 0;
             List<Hasher.Result> ready = new ArrayList<>();
             for (int done = 0; done < work.jobs.size() && !cancel.cancelled(); ) {
                 try {
@@ -517,19 +516,15 @@ public final class ScanRun {
                     break;
                 }
                 batch.maybeFlush();
+                long bytes = 0;
                 for (Hasher.Result r : ready) {
                     done++;
-                    doneBytes += r.bytesRead();
+                    bytes += r.bytesRead();
                     stats.add("bytes_hashed", r.bytesRead());
                     batch.write(() -> record(r, work));
                 }
+                progress.advance(ready.size(), bytes);
                 ready.clear();
-                if (System.nanoTime() - lastProgress > PROGRESS_NANOS) {
-                    lastProgress = System.nanoTime();
-                    log.info(
-                            "hashed %d of %d files, %s of %s",
-                            done, work.jobs.size(), Units.bytes(doneBytes), Units.bytes(totalBytes));
-                }
             }
         }
     }

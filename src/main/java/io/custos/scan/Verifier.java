@@ -13,6 +13,7 @@ import io.custos.run.CancelToken;
 import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.Problem;
+import io.custos.run.Progress;
 import io.custos.run.RunContext;
 import io.custos.run.Stats;
 import java.io.IOException;
@@ -115,7 +116,12 @@ public final class Verifier {
         }
         log.info("verifying %d files of %s", jobs.size(), root.name());
         List<Recreate> recreate = new ArrayList<>();
-        try (Hasher hasher = new Hasher(config.hash().workers(), config.hash().perDeviceWorkers(), cancel)) {
+        long totalBytes = 0;
+        for (Hasher.Job j : jobs) {
+            totalBytes += j.entry().size();
+        }
+        try (Hasher hasher = new Hasher(config.hash().workers(), config.hash().perDeviceWorkers(), cancel);
+                Progress.Task progress = ctx.progress().start("verifying " + root.name(), jobs.size(), totalBytes)) {
             hasher.start(jobs);
             List<Hasher.Result> ready = new ArrayList<>();
             for (int done = 0; done < jobs.size() && !cancel.cancelled(); ) {
@@ -129,6 +135,11 @@ public final class Verifier {
                 List<Hasher.Result> batch = List.copyOf(ready);
                 ready.clear();
                 done += batch.size();
+                long bytes = 0;
+                for (Hasher.Result res : batch) {
+                    bytes += res.bytesRead();
+                }
+                progress.advance(batch.size(), bytes);
                 catalog.inTransaction(() -> {
                     for (Hasher.Result res : batch) {
                         stats.add("bytes_hashed", res.bytesRead());
