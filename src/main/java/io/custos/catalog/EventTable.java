@@ -36,6 +36,26 @@ public final class EventTable {
         }
     }
 
+    /** "root/path" of the files that got an event of {@code type} in run {@code runId}, in order. */
+    public List<String> pathsOf(long runId, EventType type) {
+        String sql = "SELECT r.name, e.path FROM events e LEFT JOIN roots r ON r.id = e.root_id"
+                + " WHERE e.run_id = ? AND e.type = ? ORDER BY e.id";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            ps.setLong(1, runId);
+            ps.setString(2, type.sql());
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byte[] path = rs.getBytes(2);
+                    out.add(rs.getString(1) + "/" + (path == null ? "" : io.custos.fs.RawPaths.display(path)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new CatalogException("reading events", e);
+        }
+    }
+
     /** Events of these files, oldest first. */
     public List<Event> forFiles(List<Long> fileIds) {
         if (fileIds.isEmpty()) {
