@@ -321,6 +321,48 @@ public final class FileTable {
     }
 
     /**
+     * Verification ages of a root's ok files: how many were never verified, and the oldest and
+     * median {@code last_verified} of the others (null when none was verified). For an even count
+     * the median is the newer of the two middle values.
+     */
+    public record VerificationAges(long neverVerified, long verified, Long oldest, Long median) {}
+
+    public VerificationAges verificationAges(long rootId) {
+        // Both queries read the files_verify index (root_id, last_verified) WHERE status = 'ok'.
+        String counts = "SELECT count(*) - count(last_verified), count(last_verified), min(last_verified) FROM files"
+                + " WHERE root_id = ? AND status = 'ok'";
+        String median = "SELECT last_verified FROM files WHERE root_id = ? AND status = 'ok'"
+                + " AND last_verified IS NOT NULL ORDER BY last_verified LIMIT 1 OFFSET ?";
+        try {
+            long never;
+            long verified;
+            Long oldest;
+            try (PreparedStatement ps = conn.prepareStatement(counts)) {
+                ps.setLong(1, rootId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    never = rs.getLong(1);
+                    verified = rs.getLong(2);
+                    long min = rs.getLong(3);
+                    oldest = rs.wasNull() ? null : min;
+                }
+            }
+            if (verified == 0) {
+                return new VerificationAges(never, 0, null, null);
+            }
+            try (PreparedStatement ps = conn.prepareStatement(median)) {
+                ps.setLong(1, rootId);
+                ps.setLong(2, verified / 2);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return new VerificationAges(never, verified, oldest, rs.next() ? rs.getLong(1) : oldest);
+                }
+            }
+        } catch (SQLException e) {
+            throw new CatalogException("reading verification ages", e);
+        }
+    }
+
+    /**
      * The verification sample of a root: every ok file not verified (or, never verified, not seen
      * first) since {@code olderThan} when set, then {@code n} ok files, never verified first, then
      * the oldest verified, ties at random. Rows last seen at or after {@code changedSince} are left

@@ -74,6 +74,47 @@ public final class RunTable {
         }
     }
 
+    /** The newest run of each command (finished or not), by command name. */
+    public List<RunRow> latestPerCommand() {
+        return rows("SELECT " + COLUMNS + " FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY command)"
+                + " ORDER BY command");
+    }
+
+    /**
+     * The newest run of each command that ran to its end: finished with exit 0 (nothing wrong) or
+     * 1 (finished, found problems), by command name.
+     */
+    public List<RunRow> latestCompletedPerCommand() {
+        return rows("SELECT " + COLUMNS + " FROM runs WHERE id IN (SELECT max(id) FROM runs"
+                + " WHERE finished_at IS NOT NULL AND exit_code IN (0, 1) GROUP BY command) ORDER BY command");
+    }
+
+    private static final String COLUMNS = "id, command, host, started_at, finished_at, exit_code, summary";
+
+    private List<RunRow> rows(String sql) {
+        try (PreparedStatement ps = conn.prepareStatement(sql);
+                ResultSet rs = ps.executeQuery()) {
+            List<RunRow> out = new ArrayList<>();
+            while (rs.next()) {
+                long fin = rs.getLong(5);
+                Long finished = rs.wasNull() ? null : fin;
+                int code = rs.getInt(6);
+                Integer exit = rs.wasNull() ? null : code;
+                out.add(new RunRow(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getLong(4),
+                        finished,
+                        exit,
+                        rs.getString(7)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new CatalogException("reading runs", e);
+        }
+    }
+
     /** Whether the run before {@code id} never finished (killed, power cut): its leftovers need a look. */
     public boolean previousUnfinished(long id) {
         try (PreparedStatement ps =

@@ -96,14 +96,15 @@ public final class RootCommand implements Callable<Integer> {
         } else {
             level = cfg == null ? Log.Level.INFO : Log.Level.parse(cfg.log().level());
         }
-        return new Log(ctx.err(), ctx.clock(), level);
+        return Log.open(ctx.err(), ctx.clock(), level, cfg == null ? null : cfg.log(), ctx.host());
     }
 
-    /** Progress on stderr: a bar on a terminal, a log line every 30 s otherwise, nothing with -q. */
+    /** Progress: a bar on a terminal, a log line every 30 s otherwise; with -q none on stderr. */
     io.custos.run.Progress progress(Log log) {
         io.custos.run.Progress.Mode mode;
         if (quiet) {
-            mode = io.custos.run.Progress.Mode.OFF;
+            // Not on stderr; a log file or syslog that takes info lines still gets them.
+            mode = io.custos.run.Progress.Mode.LOG;
         } else if (ctx.err() == System.err && io.custos.run.Progress.stderrIsTerminal()) {
             mode = io.custos.run.Progress.Mode.BAR;
         } else {

@@ -115,6 +115,7 @@ public final class Workspace implements AutoCloseable {
         if (summary.exitCode() != ExitCode.INTERRUPTED) {
             backup(end, changed);
         }
+        io.custos.notify.MetricsTextfile.afterRun(config, catalog, clock.millis(), log);
     }
 
     /**
