@@ -25,6 +25,7 @@ import picocli.CommandLine.ScopeType;
             StatusCommand.class,
             HistoryCommand.class,
             EventsCommand.class,
+            NotifyCommand.class,
             CompletionCommand.class
         })
 public final class RootCommand implements Callable<Integer> {

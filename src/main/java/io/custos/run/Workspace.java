@@ -1,11 +1,17 @@
 package io.custos.run;
 
 import io.custos.catalog.Catalog;
+import io.custos.catalog.EventType;
 import io.custos.config.Config;
 import io.custos.fs.AtomicFiles;
 import io.custos.fs.Permissions;
 import io.custos.fs.RawPaths;
 import io.custos.fs.RunLock;
+import io.custos.notify.HealthPings;
+import io.custos.notify.MetricsTextfile;
+import io.custos.notify.Notice;
+import io.custos.notify.Notifier;
+import io.custos.notify.RunNotices;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -35,10 +41,27 @@ public final class Workspace implements AutoCloseable {
     private final Clock clock;
     private final Log log;
     private final Permissions permissions;
+    private final String host;
+    private final HealthPings pings;
+    /** Set by {@link #finish}: what is told to notification targets once the lock is released. */
+    private RunSummary finished;
+
+    private List<String> repaired = List.of();
     /** The newest event before the run: a run that records no event changed no file. */
     private final long eventAtStart;
 
-    private Workspace(Config config, Path parityRoot, RunLock lock, Catalog catalog, long runId, Clock clock, Log log) {
+    private Workspace(
+            Config config,
+            Path parityRoot,
+            RunLock lock,
+            Catalog catalog,
+            long runId,
+            String host,
+            Clock clock,
+            Log log,
+            HealthPings pings) {
+        this.host = host;
+        this.pings = pings;
         this.config = config;
         this.parityRoot = parityRoot;
         this.lock = lock;
@@ -75,7 +98,9 @@ public final class Workspace implements AutoCloseable {
         permissions.apply(root.resolve("_db").resolve("run.lock"));
         long runId = catalog.runs().start(command, host, clock.millis());
         log.runId(runId);
-        return new Workspace(config, root, lock, catalog, runId, clock, log);
+        HealthPings pings = new HealthPings(config.metrics().healthchecksUrl(), log);
+        pings.start(runId);
+        return new Workspace(config, root, lock, catalog, runId, host, clock, log, pings);
     }
 
     public Catalog catalog() {
@@ -115,7 +140,9 @@ public final class Workspace implements AutoCloseable {
         if (summary.exitCode() != ExitCode.INTERRUPTED) {
             backup(end, changed);
         }
-        io.custos.notify.MetricsTextfile.afterRun(config, catalog, clock.millis(), log);
+        MetricsTextfile.afterRun(config, catalog, clock.millis(), log);
+        repaired = catalog.events().pathsOf(runId, EventType.REPAIRED);
+        finished = summary;
     }
 
     /**
@@ -182,5 +209,25 @@ public final class Workspace implements AutoCloseable {
         } finally {
             lock.close();
         }
+        if (finished != null) {
+            tell(finished);
+        }
+    }
+
+    /**
+     * Notifications and the closing health ping, after the lock is released: a dead target may
+     * take its timeouts and retries, and no other run should wait for that. Never changes the
+     * exit code.
+     */
+    private void tell(RunSummary summary) {
+        List<Notice> notices = RunNotices.of(summary, host, repaired);
+        Notifier notifier = new Notifier(config.notifications().targets(), log);
+        for (Notice n : notices) {
+            notifier.send(n);
+        }
+        pings.finish(
+                runId,
+                summary.exitCode().code(),
+                notices.isEmpty() ? "" : notices.get(0).message());
     }
 }
