@@ -53,6 +53,14 @@ final class RepairCommand implements Callable<Integer> {
     public Integer call() {
         Config cfg = root.loadConfig();
         Log log = root.log(cfg);
+        try {
+            return run(cfg, log);
+        } catch (RuntimeException e) {
+            throw root.notStarted(cfg, "repair", log, e);
+        }
+    }
+
+    private Integer run(Config cfg, Log log) {
         PathGlob glob = path == null ? null : new PathGlob(path);
         List<Config.Root> all = new ArrayList<>(RootSet.resolve(cfg).roots().values());
         Path par2 = ParityStore.requirePar2(cfg, all, ctx.env());

@@ -5,6 +5,7 @@ import io.custos.config.ConfigLoader;
 import io.custos.run.Log;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -112,6 +113,26 @@ public final class RootCommand implements Callable<Integer> {
             mode = io.custos.run.Progress.Mode.LOG;
         }
         return new io.custos.run.Progress(ctx.err(), log, mode);
+    }
+
+    /**
+     * A run that could not start (another run holds the lock, par2 missing, an unknown root...):
+     * the notification targets hear {@code run.failed}, then the error goes on to the exit code.
+     */
+    RuntimeException notStarted(Config cfg, String command, Log log, RuntimeException e) {
+        if (cfg != null && !cfg.notifications().targets().isEmpty()) {
+            io.custos.run.RunSummary s = new io.custos.run.RunSummary(
+                            command, ctx.clock().instant())
+                    .exitCode(Cli.exitCodeOf(e))
+                    .error(Cli.messageOf(e));
+            s.finishedAt(ctx.clock().instant());
+            io.custos.notify.Notifier notifier =
+                    new io.custos.notify.Notifier(cfg.notifications().targets(), log);
+            for (io.custos.notify.Notice n : io.custos.notify.RunNotices.of(s, ctx.host(), List.of())) {
+                notifier.send(n);
+            }
+        }
+        return e;
     }
 
     /** {@code --version}: the version of the jar. */

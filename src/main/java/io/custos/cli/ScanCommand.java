@@ -48,6 +48,14 @@ final class ScanCommand implements Callable<Integer> {
     public Integer call() {
         Config cfg = root.loadConfig();
         Log log = root.log(cfg);
+        try {
+            return run(cfg, log);
+        } catch (RuntimeException e) {
+            throw root.notStarted(cfg, "scan", log, e);
+        }
+    }
+
+    private Integer run(Config cfg, Log log) {
         ScanRun.Plan plan = ScanRun.plan(cfg, roots); // exit 2 before anything is touched
         Path par2 = ParityStore.requirePar2(cfg, plan.selected(), ctx.env()); // exit 5 when missing
         ProcessPriority.apply(cfg.process(), log);

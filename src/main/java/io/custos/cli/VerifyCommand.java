@@ -71,6 +71,14 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         Config cfg = root.loadConfig();
         Log log = root.log(cfg);
+        try {
+            return run(cfg, log);
+        } catch (RuntimeException e) {
+            throw root.notStarted(cfg, "verify", log, e);
+        }
+    }
+
+    private Integer run(Config cfg, Log log) {
         Integer percent = cfg.verify().percent();
         if (amount != null && amount.all) {
             percent = null;

@@ -120,6 +120,19 @@ class RunLifecycleTest {
         assertThat(pings.requests()).extracting(Receiver.Request::path).contains("/ping/abc/0");
     }
 
+    @Test
+    void aRunThatCannotStartSendsRunFailedWithTheReason() throws IOException {
+        write(data.resolve("a.jpg"), bytes(80_000, 4));
+        h.section("parity").put("par2_binary", "no-such-par2-anywhere");
+        Result r = h.scan();
+        assertThat(r.exit()).isEqualTo(5);
+        JsonNode doc = Harness.JSON.readTree(hooks.only().body());
+        assertThat(doc.get("event").asText()).isEqualTo("run.failed");
+        assertThat(doc.get("exit_code").asInt()).isEqualTo(5);
+        assertThat(doc.get("message").asText()).contains("par2");
+        assertThat(pings.requests()).as("no run, no ping").isEmpty();
+    }
+
     private List<JsonNode> docs(int from) {
         return hooks.requests().subList(from, hooks.requests().size()).stream()
                 .map(q -> {
