@@ -161,6 +161,13 @@ public final class Log implements AutoCloseable {
         log(Level.DEBUG, fmt, args);
     }
 
+    /** Set by {@link Progress} while its bar stands on stderr's current line. */
+    private volatile boolean barOnLine;
+
+    void barOnLine(boolean shown) {
+        this.barOnLine = shown;
+    }
+
     private void log(Level l, String fmt, Object... args) {
         boolean toErr = toStderr(l);
         boolean toSinks = toSinks(l);
@@ -173,7 +180,8 @@ public final class Log implements AutoCloseable {
         String line = TIME.format(now) + " " + l + " " + tagged;
         if (toErr) {
             synchronized (err) {
-                err.println(line);
+                // A progress bar is on the line: wipe it, the next redraw puts it back below.
+                err.println(barOnLine ? "\r\033[K" + line : line);
             }
         }
         if (toSinks) {

@@ -109,6 +109,7 @@ public final class Progress {
                     err.flush();
                 }
                 drawn = false;
+                log.barOnLine(false);
             }
         }
 
@@ -126,6 +127,7 @@ public final class Progress {
                 err.flush();
             }
             drawn = true;
+            log.barOnLine(true);
         }
 
         /** "hashing: 450 of 1000 files, 1.2 GB of 2.6 GB (45%), 120 MB/s, 12 s left". */

@@ -51,8 +51,19 @@ class ProgressTest {
         String out = text();
         assertThat(out).startsWith("\r\033[K[").contains("verifying photos: 7 of 10 files (70%)");
         assertThat(out).doesNotContain("\n");
+        // a log line while the bar stands wipes it first, so the two never mix on one line
+        log.warn("a busy file");
+        assertThat(text())
+                .contains("\r\033[K"
+                        + java.time.Year.now(java.time.ZoneOffset.UTC).getValue());
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        t.advance(1, 0);
         t.done();
         assertThat(text()).endsWith("\r\033[K");
+        String before = text();
+        log.warn("after the bar");
+        String added = text().substring(before.length());
+        assertThat(added).doesNotStartWith("\r").endsWith("after the bar" + System.lineSeparator());
     }
 
     @Test
