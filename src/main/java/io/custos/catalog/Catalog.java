@@ -20,7 +20,7 @@ import java.util.Properties;
  */
 public final class Catalog implements AutoCloseable {
     /** Every migration in order; the number of a migration is its index + 1. */
-    static final List<String> MIGRATIONS = List.of("V1__catalog.sql", "V2__parity.sql");
+    static final List<String> MIGRATIONS = List.of("V1__catalog.sql", "V2__parity.sql", "V3__zip.sql");
 
     private final Connection conn;
     private final Path file;
@@ -29,6 +29,7 @@ public final class Catalog implements AutoCloseable {
     private final RunTable runs;
     private final RootTable roots;
     private final ParityTable parity;
+    private final ZipStateTable zipState;
 
     private Catalog(Connection conn, Path file) {
         this.conn = conn;
@@ -38,6 +39,7 @@ public final class Catalog implements AutoCloseable {
         this.runs = new RunTable(conn);
         this.roots = new RootTable(conn);
         this.parity = new ParityTable(conn);
+        this.zipState = new ZipStateTable(conn);
     }
 
     /** The catalog file under a parity root. */
@@ -188,6 +190,10 @@ public final class Catalog implements AutoCloseable {
 
     public ParityTable parity() {
         return parity;
+    }
+
+    public ZipStateTable zipState() {
+        return zipState;
     }
 
     /** A value kept between runs (e.g. when parity was last checked against the disk); null when unset. */

@@ -3,10 +3,7 @@ package io.custos.cli;
 import io.custos.config.Config;
 import io.custos.config.ConfigLoader;
 import io.custos.run.Log;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,6 +20,7 @@ import picocli.CommandLine.ScopeType;
             ScanCommand.class,
             VerifyCommand.class,
             RepairCommand.class,
+            ZipCommand.class,
             StatusCommand.class,
             HistoryCommand.class,
             EventsCommand.class,
@@ -144,14 +142,6 @@ public final class RootCommand implements Callable<Integer> {
     }
 
     static String version() {
-        try (InputStream in = RootCommand.class.getResourceAsStream("/io/custos/version.properties")) {
-            Properties p = new Properties();
-            if (in != null) {
-                p.load(in);
-            }
-            return p.getProperty("version", "unknown");
-        } catch (IOException e) {
-            return "unknown";
-        }
+        return io.custos.run.Version.of();
     }
 }

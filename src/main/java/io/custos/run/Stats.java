@@ -28,6 +28,17 @@ public final class Stats {
         "errors"
     };
 
+    /** The counters of zip. */
+    public static final String[] ZIP = {
+        "folders_found",
+        "folders_zipped",
+        "folders_unchanged",
+        "folders_failed",
+        "files_zipped",
+        "bytes_zipped",
+        "errors"
+    };
+
     private final Map<String, Long> values = new LinkedHashMap<>();
 
     public Stats(String... names) {

@@ -117,8 +117,13 @@ public final class Workspace implements AutoCloseable {
 
     /** What the parts of this run share; {@code par2} null when no root of the run keeps parity. */
     public RunContext context(Path par2, CancelToken cancel, Progress progress) {
+        return context(par2, cancel, progress, Stats.SCAN);
+    }
+
+    /** The same with the counters of another command ({@link Stats#ZIP}...). */
+    public RunContext context(Path par2, CancelToken cancel, Progress progress, String... counters) {
         return new RunContext(
-                config, catalog, parityRoot, par2, runId, clock, log, cancel, new Findings(log, Stats.SCAN), progress);
+                config, catalog, parityRoot, par2, runId, clock, log, cancel, new Findings(log, counters), progress);
     }
 
     /** Records the end of the run, writes {@code _logs/<time>-<run id>.json}, backs up the catalog. */

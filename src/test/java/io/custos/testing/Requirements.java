@@ -33,4 +33,25 @@ public final class Requirements {
         Assumptions.abort(msg);
         return null;
     }
+
+    /**
+     * Real ZFS for {@link ZfsPool}: root, {@code zfs} and {@code zpool} on PATH, and zfs-fuse (or a
+     * kernel ZFS, {@code /dev/zfs}). Under CI=true a missing piece fails the test, elsewhere it skips.
+     */
+    public static void zfs() {
+        root("ZFS pools are made and destroyed");
+        java.util.Map<String, String> env = System.getenv();
+        boolean tools = ExternalProcess.find("zfs", env) != null && ExternalProcess.find("zpool", env) != null;
+        boolean engine =
+                (ExternalProcess.find("zfs-fuse", env) != null && java.nio.file.Files.exists(Path.of("/dev/fuse")))
+                        || java.nio.file.Files.exists(Path.of("/dev/zfs"));
+        if (tools && engine) {
+            return;
+        }
+        String msg = "this test needs ZFS: zfs, zpool and zfs-fuse with /dev/fuse (Debian: apt-get install zfs-fuse)";
+        if ("true".equals(System.getenv("CI"))) {
+            Assertions.fail(msg + " (CI=true: required, not skipped)");
+        }
+        Assumptions.abort(msg);
+    }
 }
