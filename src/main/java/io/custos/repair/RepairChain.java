@@ -1,5 +1,7 @@
 package io.custos.repair;
 
+import io.custos.archive.Zfs;
+import io.custos.archive.ZfsException;
 import io.custos.catalog.Catalog;
 import io.custos.catalog.EventType;
 import io.custos.catalog.FileRow;
@@ -142,6 +144,11 @@ public final class RepairChain {
             }
         }
 
+        Outcome fromZfs = fromSnapshots(root, row, file, before, temp, dryRun);
+        if (fromZfs != null) {
+            return fromZfs;
+        }
+
         Path set = parity.setFile(row.sha256());
         if (par2 == null || !Files.exists(set, LinkOption.NOFOLLOW_LINKS)) {
             return failed(root, row, dryRun, "no other copy of the content and no parity set to repair it from", true);
@@ -173,6 +180,70 @@ public final class RepairChain {
             return install(root, row, file, before, temp, "par2", set.toString());
         }
         return failed(root, row, false, failure, true);
+    }
+
+    /** How many of a dataset's snapshots, newest first, a repair looks into. */
+    private static final int SNAPSHOTS_TRIED = 20;
+
+    /**
+     * The second source: the file as it is in a ZFS snapshot of its dataset, newest snapshot first,
+     * read through {@code .zfs/snapshot} or a read-only clone destroyed at once. Null when the file
+     * is not on ZFS, {@code zfs} is missing, or no snapshot holds the recorded content.
+     */
+    private Outcome fromSnapshots(
+            Config.Root root, FileRow row, Path file, FileIdentity before, Path temp, boolean dryRun) {
+        if (io.custos.exec.ExternalProcess.find("zfs", Map.of()) == null) {
+            return null;
+        }
+        Zfs zfs = Zfs.find(Map.of(), cancel);
+        try {
+            Path real = file.toRealPath();
+            Zfs.Dataset d = zfs.datasetOf(real.getParent());
+            if (d == null) {
+                return null;
+            }
+            Path rel = d.mountpoint().relativize(real);
+            List<Zfs.Snapshot> snaps = new ArrayList<>(zfs.snapshots(d.name()));
+            java.util.Collections.reverse(snaps);
+            int n = 0;
+            for (Zfs.Snapshot s : snaps) {
+                if (n++ == SNAPSHOTS_TRIED || cancel.cancelled()) {
+                    break;
+                }
+                Path dir = Zfs.snapshotDir(d, s.shortName());
+                String clone = null;
+                if (dir == null) {
+                    if (dryRun) {
+                        continue; // a dry run makes no clone
+                    }
+                    clone = d.pool() + "/custos-repair-" + runId + "-" + row.id() + "-" + n;
+                    dir = zfs.cloneReadOnly(s.fullName(), clone);
+                }
+                try {
+                    Path src = dir.resolve(rel);
+                    if (!Files.isRegularFile(src, LinkOption.NOFOLLOW_LINKS)) {
+                        continue;
+                    }
+                    if (dryRun) {
+                        byte[] h = sha256Of(src);
+                        if (h != null && Arrays.equals(h, row.sha256())) {
+                            return new Outcome("zfs", "would copy from snapshot " + s.fullName(), false);
+                        }
+                    } else if (copyChecked(src, temp, row.sha256())) {
+                        return install(root, row, file, before, temp, "zfs", s.fullName());
+                    }
+                } finally {
+                    if (clone != null) {
+                        zfs.destroy(clone);
+                    }
+                }
+            }
+        } catch (ZfsException | IOException e) {
+            log.warn(
+                    "%s/%s: ZFS snapshots could not be searched: %s",
+                    root.name(), RawPaths.display(row.path()), e.getMessage());
+        }
+        return null;
     }
 
     /** par2 repair of a copy in a temp directory on the parity filesystem; the result is copied to {@code temp}. */
