@@ -102,7 +102,12 @@ public class Archiver {
         ZfsSnapshots.View view = snapshots.open();
         Set<String> changed = null;
         if (previous != null) {
-            changed = changedFolders(zfs, previous, view.snapshot(), source);
+            try {
+                changed = changedFolders(zfs, previous, view.snapshot(), source);
+            } catch (ZfsException e) {
+                // Never "nothing changed" on output that cannot be read: the manifests decide.
+                ctx.log().warn("zip job %s: zfs diff failed (%s); comparing manifests", job.name(), e.getMessage());
+            }
         }
         Set<String> changedFinal = changed;
         return new SourceView() {
