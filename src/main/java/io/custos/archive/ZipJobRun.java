@@ -208,7 +208,7 @@ public final class ZipJobRun {
             t.setDaemon(true);
             return t;
         });
-        try {
+        try (io.custos.run.Progress.Task progress = ctx.progress().start("zipping " + job.name(), names.size(), 0)) {
             List<Future<FolderOutcome>> futures = new ArrayList<>();
             for (String name : names) {
                 futures.add(pool.submit(() -> folder(job, view, target, name, dryRun)));
@@ -216,6 +216,7 @@ public final class ZipJobRun {
             for (Future<FolderOutcome> f : futures) {
                 try {
                     out.add(f.get());
+                    progress.advance(1, 0);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     ctx.cancel().cancel();
