@@ -20,7 +20,7 @@ import java.util.Properties;
  */
 public final class Catalog implements AutoCloseable {
     /** Every migration in order; the number of a migration is its index + 1. */
-    static final List<String> MIGRATIONS = List.of("V1__catalog.sql", "V2__parity.sql", "V3__zip.sql");
+    static final List<String> MIGRATIONS = List.of("V1__catalog.sql", "V2__parity.sql", "V3__zip.sql", "V4__link.sql");
 
     private final Connection conn;
     private final Path file;
@@ -30,6 +30,7 @@ public final class Catalog implements AutoCloseable {
     private final RootTable roots;
     private final ParityTable parity;
     private final ZipStateTable zipState;
+    private final LinkTable links;
 
     private Catalog(Connection conn, Path file) {
         this.conn = conn;
@@ -40,6 +41,7 @@ public final class Catalog implements AutoCloseable {
         this.roots = new RootTable(conn);
         this.parity = new ParityTable(conn);
         this.zipState = new ZipStateTable(conn);
+        this.links = new LinkTable(conn);
     }
 
     /** The catalog file under a parity root. */
@@ -194,6 +196,10 @@ public final class Catalog implements AutoCloseable {
 
     public ZipStateTable zipState() {
         return zipState;
+    }
+
+    public LinkTable links() {
+        return links;
     }
 
     /** A value kept between runs (e.g. when parity was last checked against the disk); null when unset. */

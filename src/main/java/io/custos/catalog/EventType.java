@@ -2,7 +2,10 @@ package io.custos.catalog;
 
 import java.util.Locale;
 
-/** Change events recorded per file (SPEC §3), plus {@code large_change} per root. */
+/**
+ * Change events recorded per file (SPEC §3), plus {@code large_change} per root and {@code linked}
+ * (a duplicate path replaced by a hardlink of the kept copy).
+ */
 public enum EventType {
     ADDED,
     MODIFIED,
@@ -19,6 +22,7 @@ public enum EventType {
     PARITY_RECREATED,
     PARITY_TRASHED,
     PARITY_RESTORED,
+    LINKED,
     LARGE_CHANGE;
 
     public String sql() {

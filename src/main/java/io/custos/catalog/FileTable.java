@@ -219,6 +219,23 @@ public final class FileTable {
         }
     }
 
+    /**
+     * The path now names another inode with the same content (a hardlink made by {@code link}):
+     * the row takes that inode's device, inode and mtime; content and status stay.
+     */
+    public void relinked(long id, long mtimeNs, long device, long inode) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("UPDATE files SET mtime_ns = ?, device = ?, inode = ? WHERE id = ?")) {
+            ps.setLong(1, mtimeNs);
+            ps.setLong(2, device);
+            ps.setLong(3, inode);
+            ps.setLong(4, id);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new CatalogException("updating a file", e);
+        }
+    }
+
     /** A renamed file: the row follows it to its new root and path. */
     public void move(long id, long rootId, byte[] path, long size, long mtimeNs, long device, long inode, long now) {
         try {

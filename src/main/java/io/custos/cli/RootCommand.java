@@ -21,6 +21,7 @@ import picocli.CommandLine.ScopeType;
             VerifyCommand.class,
             RepairCommand.class,
             ZipCommand.class,
+            LinkCommand.class,
             StatusCommand.class,
             HistoryCommand.class,
             EventsCommand.class,

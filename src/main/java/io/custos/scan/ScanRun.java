@@ -269,6 +269,7 @@ public final class ScanRun {
         List<String> out = new ArrayList<>(exclude);
         out.add(".custos-repair-*");
         out.add(".custos-relink-*");
+        out.add(".custos-link-*");
         return out;
     }
 

@@ -1,0 +1,456 @@
+package io.custos.dedup;
+
+import io.custos.catalog.Catalog;
+import io.custos.catalog.EventType;
+import io.custos.catalog.LinkTable;
+import io.custos.fs.AtomicFiles;
+import io.custos.fs.FileIdentity;
+import io.custos.fs.RawPaths;
+import io.custos.run.ExitCode;
+import io.custos.run.Log;
+import io.custos.run.Problem;
+import io.custos.run.Progress;
+import io.custos.run.RunContext;
+import io.custos.run.RunSummary;
+import io.custos.run.Stats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Carries a stored link plan out (SPEC §8). Each action is checked first: both paths regular
+ * files on one device, not yet one inode, size and mtimes as planned, equal content, same owner,
+ * group and mode. Then the duplicate is replaced atomically: a hardlink of the kept file under a
+ * temp name in the duplicate's directory, renamed over it. A crash at any point leaves the
+ * duplicate's path with its old content or with the kept file's; the next run goes on from the
+ * first action not recorded as finished.
+ */
+public final class LinkExecutor {
+    /** How the content of the two files is proven equal. */
+    public enum Verify {
+        /** Compare the bytes. */
+        FULL,
+        /** Hash both and compare with the recorded SHA-256. */
+        FAST
+    }
+
+    public record Options(Verify verify, Integer limit, boolean dryRun) {}
+
+    /** The counters of {@code link execute}. */
+    public static final String[] COUNTERS = {
+        "links_made", "already_linked", "actions_skipped", "actions_failed", "bytes_reclaimed", "bytes_read"
+    };
+
+    /** A test's view of the instant between the link and the rename (fault injection only). */
+    interface Hook {
+        void linked(Path temp, Path duplicate) throws IOException;
+    }
+
+    private static final Hook NO_HOOK = (t, d) -> {};
+    private static final String TEMP_PREFIX = ".custos-link-";
+    private static final int KEEP_HASHES = 1024;
+
+    private final RunContext run;
+    private final Catalog catalog;
+    private final Log log;
+    private final Stats stats;
+    private final Map<Long, Duplicates.Root> roots;
+    private final ContentCheck content = new ContentCheck();
+    private final Map<Long, CompletableFuture<byte[]>> keepHashes = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, CompletableFuture<byte[]>> eldest) {
+            return size() > KEEP_HASHES;
+        }
+    };
+    private Hook hook = NO_HOOK;
+
+    /** {@code roots}: the configured roots by catalog id (an action in another root is skipped). */
+    public LinkExecutor(RunContext run, Map<Long, Duplicates.Root> roots) {
+        this.run = run;
+        this.catalog = run.catalog();
+        this.log = run.log();
+        this.stats = run.stats();
+        this.roots = roots;
+    }
+
+    LinkExecutor hook(Hook h) {
+        this.hook = h;
+        return this;
+    }
+
+    /** The temp name of an action's link, in the duplicate's directory. */
+    static String tempName(long planId, long actionId) {
+        return TEMP_PREFIX + planId + "-" + actionId;
+    }
+
+    /** What one action came to. {@code result}: linked, already_linked, skipped, failed, would_link, would_skip. */
+    record Outcome(LinkTable.Action action, String result, String reason) {}
+
+    /** Where the checks left an action: {@code outcome} set when it ends there, else the identities to link. */
+    private record Checked(
+            LinkTable.Action action, Path keep, Path dup, FileIdentity k, FileIdentity d, Outcome outcome) {}
+
+    public void execute(LinkTable.Plan plan, Options o, RunSummary summary) {
+        summary.put("plan_id", plan.id())
+                .put("dry_run", o.dryRun())
+                .put("verify", o.verify().name().toLowerCase());
+        if (plan.status().equals("completed")) {
+            log.info("link plan %d is already completed; nothing to do", plan.id());
+            finish(plan.id(), summary, List.of(), o);
+            return;
+        }
+        if (!o.dryRun()) {
+            if (plan.status().equals("failed")) {
+                int again = catalog.links().retryFailed(plan.id());
+                log.info("link plan %d: trying its %d failed actions again", plan.id(), again);
+            }
+            catalog.links().planStatus(plan.id(), "in_progress", run.now(), run.runId());
+        }
+        List<LinkTable.Action> todo = catalog.links().actions(plan.id(), List.of("pending"));
+        if (o.limit() != null && todo.size() > o.limit()) {
+            todo = todo.subList(0, o.limit());
+        }
+        long bytes = 0;
+        for (LinkTable.Action a : todo) {
+            bytes += a.size();
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        int threads = threads(todo);
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "custos-link-check");
+            t.setDaemon(true);
+            return t;
+        });
+        try (Progress.Task task = run.progress().start("link plan " + plan.id(), todo.size(), bytes)) {
+            ArrayDeque<Future<Checked>> window = new ArrayDeque<>();
+            int next = 0;
+            while (next < todo.size() || !window.isEmpty()) {
+                while (next < todo.size()
+                        && window.size() < threads * 4
+                        && !run.cancel().cancelled()) {
+                    LinkTable.Action a = todo.get(next++);
+                    window.add(pool.submit(() -> check(a, o)));
+                }
+                if (window.isEmpty()) {
+                    break;
+                }
+                if (run.cancel().cancelled()) {
+                    window.forEach(f -> f.cancel(true));
+                    run.findings().interrupted();
+                    break;
+                }
+                Checked c = take(window.poll());
+                Outcome out = c.outcome() != null ? c.outcome() : link(c);
+                if (!o.dryRun()) {
+                    record(plan.id(), out, c);
+                }
+                outcomes.add(out);
+                task.advance(1, out.action().size());
+            }
+            task.done();
+        } finally {
+            pool.shutdownNow();
+        }
+        stats.add("bytes_read", content.bytesRead());
+        if (!o.dryRun()) {
+            Map<String, long[]> counts = catalog.links().counts(plan.id());
+            String status =
+                    counts.get("pending")[0] > 0 ? "in_progress" : counts.get("failed")[0] > 0 ? "failed" : "completed";
+            catalog.links().planStatus(plan.id(), status, run.now(), run.runId());
+        }
+        finish(plan.id(), summary, outcomes, o);
+    }
+
+    /** Workers for the checks: hash.workers (0: one per core), at most per_device_workers per device. */
+    private int threads(List<LinkTable.Action> todo) {
+        int workers = run.config().hash().workers();
+        if (workers <= 0) {
+            workers = Runtime.getRuntime().availableProcessors();
+        }
+        long devices =
+                todo.stream().mapToLong(LinkTable.Action::device).distinct().count();
+        long perDevice = Math.max(1, run.config().hash().perDeviceWorkers()) * Math.max(1, devices);
+        return (int) Math.max(1, Math.min(workers, perDevice));
+    }
+
+    private Checked take(Future<Checked> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    private void finish(long planId, RunSummary summary, List<Outcome> outcomes, Options o) {
+        LinkTable.Plan now = catalog.links().plan(planId);
+        summary.put("plan", Plans.toMap(now, catalog.links().counts(planId)));
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Outcome out : outcomes) {
+            list.add(Plans.actionMap(out.action(), roots, out.result(), out.reason()));
+        }
+        summary.put("actions", list);
+        if (o.dryRun()) {
+            long would = outcomes.stream()
+                    .filter(x -> x.result().equals("would_link"))
+                    .count();
+            summary.put("would_link", would);
+        }
+    }
+
+    /** Every check that does not write; with {@code --verify} the content too (not on a dry run). */
+    private Checked check(LinkTable.Action a, Options o) {
+        Duplicates.Root keepRoot = roots.get(a.keepRootId());
+        Duplicates.Root dupRoot = roots.get(a.dupRootId());
+        if (keepRoot == null || dupRoot == null) {
+            return ended(a, "skipped", "its root is no longer configured");
+        }
+        Path keep = RawPaths.resolve(RawPaths.path(keepRoot.path()), a.keepPath());
+        Path dup = RawPaths.resolve(RawPaths.path(dupRoot.path()), a.dupPath());
+        FileIdentity k;
+        FileIdentity d;
+        try {
+            k = FileIdentity.of(keep);
+        } catch (NoSuchFileException e) {
+            return ended(a, "skipped", "the kept file is gone");
+        } catch (IOException e) {
+            return ended(a, "failed", "cannot read the kept file: " + e.getMessage());
+        }
+        try {
+            d = FileIdentity.of(dup);
+        } catch (NoSuchFileException e) {
+            return ended(a, "skipped", "the duplicate is gone");
+        } catch (IOException e) {
+            return ended(a, "failed", "cannot read the duplicate: " + e.getMessage());
+        }
+        if (k.kind() != FileIdentity.Kind.FILE) {
+            return ended(a, "skipped", "the kept path is no longer a regular file");
+        }
+        if (d.kind() != FileIdentity.Kind.FILE) {
+            return ended(a, "skipped", "the duplicate is no longer a regular file");
+        }
+        boolean keepAsPlanned = k.inode() == a.keepInode() && k.size() == a.size() && k.mtimeNs() == a.keepMtimeNs();
+        if (k.device() == d.device() && k.inode() == d.inode()) {
+            // Linked already: by an earlier run that stopped before recording it, or by someone else.
+            return keepAsPlanned
+                    ? new Checked(a, keep, dup, k, d, new Outcome(a, "already_linked", "already the kept file"))
+                    : ended(a, "skipped", "already one file with the kept path, which changed since planning");
+        }
+        if (k.device() != d.device()) {
+            return ended(a, "skipped", "the two files are on different filesystems now");
+        }
+        if (!keepAsPlanned) {
+            return ended(a, "skipped", "the kept file was modified since planning");
+        }
+        if (d.inode() != a.dupInode() || d.size() != a.size() || d.mtimeNs() != a.dupMtimeNs()) {
+            return ended(a, "skipped", "modified since planning");
+        }
+        try {
+            String differs = ownership(keep, dup);
+            if (differs != null) {
+                return ended(a, "skipped", differs);
+            }
+        } catch (IOException e) {
+            return ended(a, "failed", "cannot read owner and mode: " + e.getMessage());
+        }
+        if (o.dryRun()) {
+            return ended(a, "would_link", "content is compared when the plan is executed");
+        }
+        try {
+            String bad = o.verify() == Verify.FULL ? compareBytes(keep, dup) : compareHashes(a, keep, dup);
+            if (bad != null) {
+                return ended(a, "failed", bad);
+            }
+            // Nothing may have changed while the content was read.
+            FileIdentity k2 = FileIdentity.of(keep);
+            FileIdentity d2 = FileIdentity.of(dup);
+            if (!same(k, k2) || !same(d, d2)) {
+                return ended(a, "skipped", "changed while it was being compared");
+            }
+        } catch (NoSuchFileException e) {
+            return ended(a, "skipped", "disappeared while it was being compared");
+        } catch (IOException e) {
+            return ended(a, "failed", "cannot read: " + e.getMessage());
+        }
+        return new Checked(a, keep, dup, k, d, null);
+    }
+
+    private String compareBytes(Path keep, Path dup) throws IOException {
+        return content.sameBytes(keep, dup)
+                ? null
+                : "its bytes differ from the kept file although the catalog records the same SHA-256:"
+                        + " one of them changed without a new mtime (run custos verify)";
+    }
+
+    private String compareHashes(LinkTable.Action a, Path keep, Path dup) throws IOException {
+        byte[] k = keepHash(a.keepFileId(), keep);
+        if (!Arrays.equals(k, a.sha256())) {
+            return "the kept file no longer has its recorded SHA-256 (run custos verify)";
+        }
+        if (!Arrays.equals(content.sha256(dup), a.sha256())) {
+            return "it no longer has its recorded SHA-256 (run custos verify)";
+        }
+        return null;
+    }
+
+    /** The kept file is hashed once for all the duplicates of its group. */
+    private byte[] keepHash(long fileId, Path keep) throws IOException {
+        CompletableFuture<byte[]> mine = new CompletableFuture<>();
+        CompletableFuture<byte[]> f;
+        synchronized (keepHashes) {
+            f = keepHashes.putIfAbsent(fileId, mine);
+        }
+        if (f == null) {
+            try {
+                mine.complete(content.sha256(keep));
+            } catch (IOException | RuntimeException e) {
+                mine.completeExceptionally(e);
+                synchronized (keepHashes) {
+                    keepHashes.remove(fileId);
+                }
+            }
+            f = mine;
+        }
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        }
+    }
+
+    /** Null when owner, group and permission bits are equal; else the reason to skip. */
+    private static String ownership(Path keep, Path dup) throws IOException {
+        Map<String, Object> k = Files.readAttributes(keep, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
+        Map<String, Object> d = Files.readAttributes(dup, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
+        int km = (Integer) k.get("mode") & 07777;
+        int dm = (Integer) d.get("mode") & 07777;
+        if (!k.get("uid").equals(d.get("uid")) || !k.get("gid").equals(d.get("gid")) || km != dm) {
+            return String.format(
+                    "different owner, group or mode (kept file %s:%s %04o, this one %s:%s %04o)",
+                    k.get("uid"), k.get("gid"), km, d.get("uid"), d.get("gid"), dm);
+        }
+        return null;
+    }
+
+    private static boolean same(FileIdentity a, FileIdentity b) {
+        return a.device() == b.device() && a.inode() == b.inode() && a.size() == b.size() && a.mtimeNs() == b.mtimeNs();
+    }
+
+    private static Checked ended(LinkTable.Action a, String result, String reason) {
+        return new Checked(a, null, null, null, null, new Outcome(a, result, reason));
+    }
+
+    /** Hardlink of the kept file under a temp name beside the duplicate, then rename over it. */
+    private Outcome link(Checked c) {
+        LinkTable.Action a = c.action();
+        Path temp = c.dup().resolveSibling(tempName(a.planId(), a.id()));
+        FileIdentity d;
+        try {
+            // A temp link left by a run that stopped between link and rename: ours, by its name.
+            Files.deleteIfExists(temp);
+            Files.createLink(temp, c.keep());
+            try {
+                FileIdentity t = FileIdentity.of(temp);
+                if (t.inode() != c.k().inode() || t.device() != c.k().device()) {
+                    Files.deleteIfExists(temp);
+                    return new Outcome(a, "skipped", "the kept path changed while it was being linked");
+                }
+                hook.linked(temp, c.dup());
+                d = FileIdentity.of(c.dup());
+                if (!same(d, c.d())) {
+                    Files.deleteIfExists(temp);
+                    return new Outcome(a, "skipped", "changed while it was being linked");
+                }
+                Files.move(temp, c.dup(), StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            }
+            AtomicFiles.syncDirectory(c.dup().getParent());
+            // The old inode's blocks are free when this path was its last name (counted just before
+            // the rename: an earlier action may have taken another of its names).
+            if (d.links() == 1) {
+                stats.add("bytes_reclaimed", a.size());
+            }
+            return new Outcome(a, "linked", null);
+        } catch (IOException | RuntimeException e) {
+            return new Outcome(a, "failed", "cannot link: " + message(e));
+        }
+    }
+
+    private static String message(Exception e) {
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getFile() + ": " + fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** The outcome in the catalog: the action's status, and for a link the duplicate's new identity. */
+    private void record(long planId, Outcome out, Checked c) {
+        LinkTable.Action a = out.action();
+        String status = switch (out.result()) {
+            case "linked", "already_linked" -> "done";
+            case "failed" -> "failed";
+            default -> "skipped";
+        };
+        Duplicates.Root dupRoot = roots.get(a.dupRootId());
+        Duplicates.Root keepRoot = roots.get(a.keepRootId());
+        String where = dupRoot == null ? null : dupRoot.name();
+        catalog.inTransaction(() -> {
+            if (status.equals("done")) {
+                catalog.files().relinked(a.dupFileId(), c.k().mtimeNs(), c.k().device(), c.k().inode());
+                String to = keepRoot.name() + "/" + RawPaths.display(a.keepPath());
+                run.event(
+                        EventType.LINKED,
+                        a.dupRootId(),
+                        a.dupFileId(),
+                        a.dupPath(),
+                        "{\"to\":" + RunSummary.toJson(to) + ",\"plan\":" + planId + "}");
+            }
+            catalog.links().finishAction(a.id(), status, out.reason(), run.now(), run.runId());
+        });
+        switch (out.result()) {
+            case "linked" -> stats.inc("links_made");
+            case "already_linked" -> stats.inc("already_linked");
+            case "failed" -> {
+                stats.inc("actions_failed");
+                run.problem(
+                        new Problem(where, RawPaths.display(a.dupPath()), "link_failed", out.reason()),
+                        ExitCode.PROBLEMS);
+            }
+            default -> stats.inc("actions_skipped");
+        }
+        if (!out.result().equals("linked") && !out.result().equals("already_linked")) {
+            log.info("link %s/%s: %s (%s)", where, RawPaths.display(a.dupPath()), out.result(), out.reason());
+        }
+    }
+}
