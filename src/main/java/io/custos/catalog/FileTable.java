@@ -20,6 +20,7 @@ public final class FileTable {
     private PreparedStatement insert;
     private PreparedStatement updateContent;
     private PreparedStatement updateIdentity;
+    private PreparedStatement relinked;
     private PreparedStatement move;
     private PreparedStatement setStatus;
     private PreparedStatement setPending;
@@ -224,8 +225,11 @@ public final class FileTable {
      * the row takes that inode's device, inode and mtime; content and status stay.
      */
     public void relinked(long id, long mtimeNs, long device, long inode) {
-        try (PreparedStatement ps =
-                conn.prepareStatement("UPDATE files SET mtime_ns = ?, device = ?, inode = ? WHERE id = ?")) {
+        try {
+            if (relinked == null) {
+                relinked = conn.prepareStatement("UPDATE files SET mtime_ns = ?, device = ?, inode = ? WHERE id = ?");
+            }
+            PreparedStatement ps = relinked;
             ps.setLong(1, mtimeNs);
             ps.setLong(2, device);
             ps.setLong(3, inode);

@@ -63,6 +63,7 @@ public final class LinkTable {
             + " actions, bytes, started_at, finished_at, last_run";
 
     private final Connection conn;
+    private PreparedStatement finishAction;
 
     LinkTable(Connection conn) {
         this.conn = conn;
@@ -239,8 +240,12 @@ public final class LinkTable {
 
     /** The outcome of one action. */
     public void finishAction(long id, String status, String reason, long at, long runId) {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE link_actions SET status = ?, reason = ?, done_at = ?, run_id = ? WHERE id = ?")) {
+        try {
+            if (finishAction == null) {
+                finishAction = conn.prepareStatement(
+                        "UPDATE link_actions SET status = ?, reason = ?, done_at = ?, run_id = ? WHERE id = ?");
+            }
+            PreparedStatement ps = finishAction;
             ps.setString(1, status);
             ps.setString(2, reason);
             ps.setLong(3, at);

@@ -63,6 +63,8 @@ public final class LinkExecutor {
     private static final Hook NO_HOOK = (t, d) -> {};
     private static final String TEMP_PREFIX = ".custos-link-";
     private static final int KEEP_HASHES = 1024;
+    private static final int BATCH = 500;
+    private static final long BATCH_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
     private final RunContext run;
     private final Catalog catalog;
@@ -77,6 +79,8 @@ public final class LinkExecutor {
         }
     };
     private Hook hook = NO_HOOK;
+    private final List<Pending> batch = new ArrayList<>();
+    private long flushedAt = System.nanoTime();
 
     /** {@code roots}: the configured roots by catalog id (an action in another root is skipped). */
     public LinkExecutor(RunContext run, Map<Long, Duplicates.Root> roots) {
@@ -131,35 +135,53 @@ public final class LinkExecutor {
         List<Outcome> outcomes = new ArrayList<>();
         int threads = threads(todo);
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "custos-link-check");
+            Thread t = new Thread(r, "custos-link");
             t.setDaemon(true);
             return t;
         });
+        // A group's actions run in order in one task (the kept file is hashed once, a link count
+        // read before a rename is not raced by another name of the same inode); groups in parallel.
+        List<List<LinkTable.Action>> groups = new ArrayList<>();
+        for (LinkTable.Action a : todo) {
+            if (groups.isEmpty() || groups.get(groups.size() - 1).get(0).groupNo() != a.groupNo()) {
+                groups.add(new ArrayList<>());
+            }
+            groups.get(groups.size() - 1).add(a);
+        }
         try (Progress.Task task = run.progress().start("link plan " + plan.id(), todo.size(), bytes)) {
-            ArrayDeque<Future<Checked>> window = new ArrayDeque<>();
+            ArrayDeque<Future<List<Pending>>> window = new ArrayDeque<>();
             int next = 0;
-            while (next < todo.size() || !window.isEmpty()) {
-                while (next < todo.size()
+            while (next < groups.size() || !window.isEmpty()) {
+                while (next < groups.size()
                         && window.size() < threads * 4
                         && !run.cancel().cancelled()) {
-                    LinkTable.Action a = todo.get(next++);
-                    window.add(pool.submit(() -> check(a, o)));
+                    List<LinkTable.Action> g = groups.get(next++);
+                    window.add(pool.submit(() -> group(g, o)));
                 }
                 if (window.isEmpty()) {
                     break;
                 }
-                if (run.cancel().cancelled()) {
-                    window.forEach(f -> f.cancel(true));
-                    run.findings().interrupted();
-                    break;
+                Future<List<Pending>> f = window.poll();
+                if (run.cancel().cancelled() && f.cancel(false)) {
+                    // Not started: its actions stay pending. A started one is waited for and recorded.
+                    continue;
                 }
-                Checked c = take(window.poll());
-                Outcome out = c.outcome() != null ? c.outcome() : link(c);
-                if (!o.dryRun()) {
-                    record(plan.id(), out, c);
+                for (Pending p : take(f)) {
+                    if (!o.dryRun()) {
+                        record(p.outcome(), p.checked());
+                        if (batch.size() >= BATCH || System.nanoTime() - flushedAt > BATCH_NANOS) {
+                            flush(plan.id());
+                        }
+                    }
+                    outcomes.add(p.outcome());
+                    task.advance(1, p.outcome().action().size());
                 }
-                outcomes.add(out);
-                task.advance(1, out.action().size());
+            }
+            if (run.cancel().cancelled()) {
+                run.findings().interrupted();
+            }
+            if (!o.dryRun()) {
+                flush(plan.id());
             }
             task.done();
         } finally {
@@ -187,7 +209,20 @@ public final class LinkExecutor {
         return (int) Math.max(1, Math.min(workers, perDevice));
     }
 
-    private Checked take(Future<Checked> f) {
+    /** Checks and links the actions of one group in order; stops early when the run is cancelled. */
+    private List<Pending> group(List<LinkTable.Action> actions, Options o) {
+        List<Pending> out = new ArrayList<>(actions.size());
+        for (LinkTable.Action a : actions) {
+            if (run.cancel().cancelled()) {
+                break;
+            }
+            Checked c = check(a, o);
+            out.add(new Pending(c, c.outcome() != null ? c.outcome() : link(c)));
+        }
+        return out;
+    }
+
+    private <T> T take(Future<T> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {
@@ -365,6 +400,9 @@ public final class LinkExecutor {
         return a.device() == b.device() && a.inode() == b.inode() && a.size() == b.size() && a.mtimeNs() == b.mtimeNs();
     }
 
+    /** An outcome not yet in the catalog. */
+    private record Pending(Checked checked, Outcome outcome) {}
+
     private static Checked ended(LinkTable.Action a, String result, String reason) {
         return new Checked(a, null, null, null, null, new Outcome(a, result, reason));
     }
@@ -395,7 +433,6 @@ public final class LinkExecutor {
                 Files.deleteIfExists(temp);
                 throw e;
             }
-            AtomicFiles.syncDirectory(c.dup().getParent());
             // The old inode's blocks are free when this path was its last name (counted just before
             // the rename: an earlier action may have taken another of its names).
             if (d.links() == 1) {
@@ -414,30 +451,65 @@ public final class LinkExecutor {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    /** The outcome in the catalog: the action's status, and for a link the duplicate's new identity. */
-    private void record(long planId, Outcome out, Checked c) {
+    /**
+     * Outcomes go to the catalog in batches: a commit per action would cost more than the link.
+     * A crash loses at most a batch of records, never a file: the next run finds those paths
+     * already linked to the kept file and records them then.
+     */
+    private void flush(long planId) {
+        flushedAt = System.nanoTime();
+        if (batch.isEmpty()) {
+            return;
+        }
+        // One directory fsync per filesystem commits its journal, and with it the renames before it;
+        // best effort: a rename lost in a power cut leaves the duplicate as it was, which the next
+        // scan reads as touched and the next plan links again.
+        Map<Long, Path> dirs = new LinkedHashMap<>();
+        for (Pending p : batch) {
+            if (p.outcome().result().equals("linked")) {
+                dirs.put(p.checked().k().device(), p.checked().dup().getParent());
+            }
+        }
+        dirs.values().forEach(AtomicFiles::syncDirectory);
+        catalog.inTransaction(() -> {
+            for (Pending p : batch) {
+                store(planId, p.outcome(), p.checked());
+            }
+        });
+        batch.clear();
+    }
+
+    private void store(long planId, Outcome out, Checked c) {
         LinkTable.Action a = out.action();
-        String status = switch (out.result()) {
+        String status = status(out);
+        if (status.equals("done")) {
+            catalog.files().relinked(a.dupFileId(), c.k().mtimeNs(), c.k().device(), c.k().inode());
+            Duplicates.Root keepRoot = roots.get(a.keepRootId());
+            String to = keepRoot.name() + "/" + RawPaths.display(a.keepPath());
+            run.event(
+                    EventType.LINKED,
+                    a.dupRootId(),
+                    a.dupFileId(),
+                    a.dupPath(),
+                    "{\"to\":" + RunSummary.toJson(to) + ",\"plan\":" + planId + "}");
+        }
+        catalog.links().finishAction(a.id(), status, out.reason(), run.now(), run.runId());
+    }
+
+    private static String status(Outcome out) {
+        return switch (out.result()) {
             case "linked", "already_linked" -> "done";
             case "failed" -> "failed";
             default -> "skipped";
         };
+    }
+
+    /** Counts the outcome and queues it for the catalog. */
+    private void record(Outcome out, Checked c) {
+        LinkTable.Action a = out.action();
         Duplicates.Root dupRoot = roots.get(a.dupRootId());
-        Duplicates.Root keepRoot = roots.get(a.keepRootId());
         String where = dupRoot == null ? null : dupRoot.name();
-        catalog.inTransaction(() -> {
-            if (status.equals("done")) {
-                catalog.files().relinked(a.dupFileId(), c.k().mtimeNs(), c.k().device(), c.k().inode());
-                String to = keepRoot.name() + "/" + RawPaths.display(a.keepPath());
-                run.event(
-                        EventType.LINKED,
-                        a.dupRootId(),
-                        a.dupFileId(),
-                        a.dupPath(),
-                        "{\"to\":" + RunSummary.toJson(to) + ",\"plan\":" + planId + "}");
-            }
-            catalog.links().finishAction(a.id(), status, out.reason(), run.now(), run.runId());
-        });
+        batch.add(new Pending(c, out));
         switch (out.result()) {
             case "linked" -> stats.inc("links_made");
             case "already_linked" -> stats.inc("already_linked");

@@ -66,7 +66,8 @@ class LinkTest {
 
     /** Kilobytes in use under both directories, a hardlinked inode counted once. */
     private static long du(Path a, Path b) {
-        String[] lines = Harness.sh("du", "-skc", a.toString(), b.toString()).trim().split("\n");
+        String[] lines =
+                Harness.sh("du", "-skc", a.toString(), b.toString()).trim().split("\n");
         return Long.parseLong(lines[lines.length - 1].split("\\s+")[0]);
     }
 

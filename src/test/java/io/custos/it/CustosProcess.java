@@ -26,7 +26,9 @@ import java.util.function.BooleanSupplier;
  * ({@code java -jar custos.jar ...}), and captures its exit code, stdout and stderr.
  */
 final class CustosProcess {
-    static final Duration TIMEOUT = Duration.ofSeconds(90);
+    /** A ceiling, not an expectation: a loaded 2-core machine makes parity several times slower. */
+    static final Duration TIMEOUT = Duration.ofSeconds(240);
+
     static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final List<String> args;
