@@ -92,7 +92,13 @@ public record Config(
 
     public record Link(long minSize) {}
 
-    public record Qbittorrent(String url, String username, String password, String passwordFile) {}
+    /**
+     * How to reach qBittorrent's Web API: a login ({@code username} with {@code password} or the
+     * first line of {@code passwordFile}), an API key ({@code apiKey} or {@code apiKeyFile};
+     * qBittorrent 5.2+), or neither when qBittorrent lets this host in without one.
+     */
+    public record Qbittorrent(
+            String url, String username, String password, String passwordFile, String apiKey, String apiKeyFile) {}
 
     public record Rehome(List<String> seedingRoots, List<String> libraryRoots, String stashRoot, String poolRoot) {}
 }

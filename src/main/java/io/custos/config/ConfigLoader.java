@@ -276,12 +276,7 @@ public final class ConfigLoader {
             keys(l, "link", "min_size");
             Config.Link link = new Config.Link(longInt(l, "link", "min_size", 1, 1, MAX_BYTES));
             JsonNode q = object(t, "", "qbittorrent");
-            keys(q, "qbittorrent", "url", "username", "password", "password_file");
-            Config.Qbittorrent qb = new Config.Qbittorrent(
-                    url(q, "qbittorrent", "url", "http://localhost:8080", false),
-                    string(q, "qbittorrent", "username", null, true),
-                    string(q, "qbittorrent", "password", null, true),
-                    absPath(q, "qbittorrent", "password_file", null, true));
+            Config.Qbittorrent qb = qbittorrent(q);
             JsonNode r = object(t, "", "rehome");
             keys(r, "rehome", "seeding_roots", "library_roots", "stash_root", "pool_root");
             Config.Rehome rehome = new Config.Rehome(
@@ -403,6 +398,40 @@ public final class ConfigLoader {
                         integer(t, at, "retries", 3, 0, 10)));
             }
             return new Config.Notify(targets);
+        }
+
+        private Config.Qbittorrent qbittorrent(JsonNode q) {
+            keys(q, "qbittorrent", "url", "username", "password", "password_file", "api_key", "api_key_file");
+            Config.Qbittorrent qb = new Config.Qbittorrent(
+                    url(q, "qbittorrent", "url", "http://localhost:8080", false),
+                    string(q, "qbittorrent", "username", null, true),
+                    string(q, "qbittorrent", "password", null, true),
+                    absPath(q, "qbittorrent", "password_file", null, true),
+                    string(q, "qbittorrent", "api_key", null, true),
+                    absPath(q, "qbittorrent", "api_key_file", null, true));
+            // Two ways to give one secret, or two ways to log in, leave the user guessing which wins.
+            if (qb.password() != null && qb.passwordFile() != null) {
+                errors.add("qbittorrent.password_file: set either password or password_file, not both");
+            }
+            if (qb.apiKey() != null && qb.apiKeyFile() != null) {
+                errors.add("qbittorrent.api_key_file: set either api_key or api_key_file, not both");
+            }
+            boolean apiKey = qb.apiKey() != null || qb.apiKeyFile() != null;
+            if (apiKey && qb.username() != null) {
+                errors.add(
+                        "qbittorrent.api_key: log in either with an API key or with username and password, not both");
+            }
+            if (qb.username() == null && (qb.password() != null || qb.passwordFile() != null)) {
+                errors.add("qbittorrent.username: is required when a password or password_file is set");
+            }
+            if (qb.username() != null && qb.password() == null && qb.passwordFile() == null) {
+                errors.add("qbittorrent.password_file: is required with qbittorrent.username (or set password)");
+            }
+            if (qb.apiKey() != null && !qb.apiKey().chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                // never echoed: it is a secret
+                errors.add("qbittorrent.api_key: must be printable ASCII without spaces");
+            }
+            return qb;
         }
 
         private List<String> eventList(JsonNode t, String at, String key) {

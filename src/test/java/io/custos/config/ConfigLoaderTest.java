@@ -165,6 +165,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void qbittorrentTakesAnApiKeyFile() {
+        Config c = ConfigLoader.parse(
+                "{\"qbittorrent\": {\"url\": \"http://nas:8080\", \"api_key_file\": \"/etc/custos/qbt.key\"}}");
+        assertThat(c.qbittorrent().apiKeyFile()).isEqualTo("/etc/custos/qbt.key");
+        assertThat(c.qbittorrent().username()).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"username\": \"a\", \"password\": \"p\", \"password_file\": \"/p\"} | qbittorrent.password_file: set either password or password_file, not both",
+                "{\"api_key\": \"qbt_x\", \"api_key_file\": \"/k\"}                  | qbittorrent.api_key_file: set either api_key or api_key_file, not both",
+                "{\"username\": \"a\", \"api_key_file\": \"/k\"}                      | qbittorrent.api_key: log in either with an API key or with username and password",
+                "{\"password_file\": \"/p\"}                                            | qbittorrent.username: is required when a password or password_file is set",
+                "{\"username\": \"admin\"}                                             | qbittorrent.password_file: is required with qbittorrent.username",
+                "{\"api_key_file\": \"k\"}                                              | qbittorrent.api_key_file: must be an absolute path",
+                "{\"api_key\": \"qbt x\"}                                               | qbittorrent.api_key: must be printable ASCII without spaces",
+            })
+    void qbittorrentLoginKeysMustNotContradictEachOther(String qb, String expected) {
+        CustosException e = error("{\"qbittorrent\": " + qb + "}");
+        assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE);
+        assertThat(e.getMessage()).contains(expected).doesNotContain("qbt x");
+    }
+
+    @Test
     void exampleConfigurationLoads() throws Exception {
         Path example = Path.of("config.example.json");
         if (!Files.exists(example)) {

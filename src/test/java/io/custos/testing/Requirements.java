@@ -35,6 +35,23 @@ public final class Requirements {
     }
 
     /**
+     * qbittorrent-nox and mktorrent on PATH, for {@link QbittorrentNox}: under CI=true a missing one
+     * fails the test, elsewhere it skips.
+     */
+    public static void qbittorrent() {
+        java.util.Map<String, String> env = System.getenv();
+        if (ExternalProcess.find("qbittorrent-nox", env) != null && ExternalProcess.find("mktorrent", env) != null) {
+            return;
+        }
+        String msg = "this test needs qbittorrent-nox and mktorrent on PATH"
+                + " (Debian: apt-get install qbittorrent-nox mktorrent)";
+        if ("true".equals(System.getenv("CI"))) {
+            Assertions.fail(msg + " (CI=true: required, not skipped)");
+        }
+        Assumptions.abort(msg);
+    }
+
+    /**
      * Real ZFS for {@link ZfsPool}: root, {@code zfs} and {@code zpool} on PATH, and zfs-fuse (or a
      * kernel ZFS, {@code /dev/zfs}). Under CI=true a missing piece fails the test, elsewhere it skips.
      */
