@@ -20,7 +20,8 @@ import java.util.Properties;
  */
 public final class Catalog implements AutoCloseable {
     /** Every migration in order; the number of a migration is its index + 1. */
-    static final List<String> MIGRATIONS = List.of("V1__catalog.sql", "V2__parity.sql", "V3__zip.sql", "V4__link.sql");
+    static final List<String> MIGRATIONS =
+            List.of("V1__catalog.sql", "V2__parity.sql", "V3__zip.sql", "V4__link.sql", "V5__payload.sql");
 
     private final Connection conn;
     private final Path file;
@@ -31,6 +32,8 @@ public final class Catalog implements AutoCloseable {
     private final ParityTable parity;
     private final ZipStateTable zipState;
     private final LinkTable links;
+    private final PayloadTable payloads;
+    private final RehomeTable rehome;
 
     private Catalog(Connection conn, Path file) {
         this.conn = conn;
@@ -42,6 +45,8 @@ public final class Catalog implements AutoCloseable {
         this.parity = new ParityTable(conn);
         this.zipState = new ZipStateTable(conn);
         this.links = new LinkTable(conn);
+        this.payloads = new PayloadTable(conn);
+        this.rehome = new RehomeTable(conn);
     }
 
     /** The catalog file under a parity root. */
@@ -200,6 +205,14 @@ public final class Catalog implements AutoCloseable {
 
     public LinkTable links() {
         return links;
+    }
+
+    public PayloadTable payloads() {
+        return payloads;
+    }
+
+    public RehomeTable rehome() {
+        return rehome;
     }
 
     /** A value kept between runs (e.g. when parity was last checked against the disk); null when unset. */

@@ -100,5 +100,16 @@ public record Config(
     public record Qbittorrent(
             String url, String username, String password, String passwordFile, String apiKey, String apiKeyFile) {}
 
-    public record Rehome(List<String> seedingRoots, List<String> libraryRoots, String stashRoot, String poolRoot) {}
+    /**
+     * Where torrents seed from ({@code seedingRoots}: absolute paths; a hardlink outside them is an
+     * external consumer), where the media library is ({@code libraryRoots}), the fast {@code
+     * stashRoot} and the big {@code poolRoot}, whose layouts mirror each other, and how old a scan
+     * of those places may be before a rehome plan refuses to trust the catalog.
+     */
+    public record Rehome(
+            List<String> seedingRoots,
+            List<String> libraryRoots,
+            String stashRoot,
+            String poolRoot,
+            int maxScanAgeHours) {}
 }

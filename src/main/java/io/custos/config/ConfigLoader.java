@@ -278,12 +278,13 @@ public final class ConfigLoader {
             JsonNode q = object(t, "", "qbittorrent");
             Config.Qbittorrent qb = qbittorrent(q);
             JsonNode r = object(t, "", "rehome");
-            keys(r, "rehome", "seeding_roots", "library_roots", "stash_root", "pool_root");
+            keys(r, "rehome", "seeding_roots", "library_roots", "stash_root", "pool_root", "max_scan_age_hours");
             Config.Rehome rehome = new Config.Rehome(
-                    strings(r, "rehome", "seeding_roots", List.of()),
-                    strings(r, "rehome", "library_roots", List.of()),
+                    absPaths(r, "rehome", "seeding_roots"),
+                    absPaths(r, "rehome", "library_roots"),
                     absPath(r, "rehome", "stash_root", null, true),
-                    absPath(r, "rehome", "pool_root", null, true));
+                    absPath(r, "rehome", "pool_root", null, true),
+                    integer(r, "rehome", "max_scan_age_hours", 48, 1, 87600));
 
             if (!errors.isEmpty()) {
                 throw new CustosException(
@@ -638,6 +639,18 @@ public final class ConfigLoader {
                 return def;
             }
             return s;
+        }
+
+        /** An array of absolute paths (empty by default). */
+        private List<String> absPaths(JsonNode parent, String path, String key) {
+            List<String> out = strings(parent, path, key, List.of());
+            for (String s : out) {
+                if (!s.startsWith("/")) {
+                    errors.add(name(path, key) + ": must be an array of absolute paths (starting with /), got "
+                            + quote(s));
+                }
+            }
+            return out;
         }
 
         private String url(JsonNode parent, String path, String key, String def, boolean nullable) {
