@@ -22,6 +22,8 @@ import picocli.CommandLine.ScopeType;
             RepairCommand.class,
             ZipCommand.class,
             LinkCommand.class,
+            PayloadCommand.class,
+            RehomeCommand.class,
             StatusCommand.class,
             HistoryCommand.class,
             EventsCommand.class,

@@ -48,7 +48,7 @@ public final class QbittorrentNox implements AutoCloseable {
 
     private static boolean hookAdded;
 
-    private final Process process;
+    private Process process;
     private final Path dir;
     private final int port;
     private final String username;
@@ -305,6 +305,36 @@ public final class QbittorrentNox implements AutoCloseable {
         }
         client.await(hash, "seed", t -> t.complete() && t.active(), Duration.ofSeconds(20));
         return hash;
+    }
+
+    /** Kills the process (SIGKILL) as a crash would; {@link #restart} brings it back. */
+    public void kill() {
+        stop(process);
+        synchronized (RUNNING) {
+            RUNNING.remove(process);
+        }
+    }
+
+    /**
+     * Starts qbittorrent-nox again on the same profile and port (after {@link #kill}), and waits
+     * until its Web UI answers: the torrents are as it had saved them when it died.
+     */
+    public void restart() {
+        kill();
+        ProcessBuilder pb = new ProcessBuilder(
+                        "qbittorrent-nox", "--profile=" + dir.resolve("profile"), "--webui-port=" + port)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        dir.resolve("qbittorrent-nox.out").toFile()));
+        try {
+            synchronized (RUNNING) {
+                process = pb.start();
+                RUNNING.add(process);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitWebUi();
     }
 
     /** Stops this process (SIGKILL: its profile is thrown away, so a graceful 2-second stop buys nothing). */
