@@ -171,17 +171,29 @@ class RehomeTest {
         Path pay = payload(stash.resolve("torrents"));
         String h15 = seed(client, pay, stash.resolve("torrents"), 15);
         String h16 = seed(client, pay, stash.resolve("torrents"), 16);
-        write(stash.resolve("torrents/other/x.bin"), bytes(5_000, SEED.incrementAndGet()));
-        String other = seed(client, stash.resolve("torrents/other"), stash.resolve("torrents"), 0);
-        assertThat(h.scan().exit()).isZero();
+        // and a third in the pool, which is not scanned
+        write(pool.resolve("torrents/other/x.bin"), bytes(5_000, SEED.incrementAndGet()));
+        String other = seed(client, pool.resolve("torrents/other"), pool.resolve("torrents"), 0);
+        assertThat(h.scan("stash").exit()).isZero();
 
         // when
         Result sync = h.run("--json", "payload", "sync");
 
         // then both siblings share the payload hash of SPEC §9, computed from the catalog
         assertThat(sync.exit()).as(sync.toString()).isZero();
-        assertThat(sync.stat("sibling_groups")).isEqualTo(1);
-        assertThat(sync.stat("payloads_complete")).isGreaterThanOrEqualTo(2);
+        // (the qbittorrent-nox of this class also holds the torrents of the other tests)
+        assertThat(sync.stat("sibling_groups")).isGreaterThanOrEqualTo(1);
+        assertThat(sync.stat("torrents")).isEqualTo(h.queryLong("SELECT count(*) FROM torrents"));
+        JsonNode mine = null;
+        for (JsonNode p : sync.json().get("payloads")) {
+            if (p.get("path").asText().equals(pay.toString())) {
+                mine = p;
+            }
+        }
+        assertThat(mine).as(sync.out()).isNotNull();
+        assertThat(mine.get("status").asText()).isEqualTo("complete");
+        assertThat(mine.get("location").asText()).isEqualTo("stash");
+        assertThat(mine.get("torrents").toString()).contains(h15).contains(h16);
         String expected = Harness.sha256Hex(
                 ("a.bin|100000|" + Harness.sha256Hex(a) + "\nsub/b.bin|70000|" + Harness.sha256Hex(b) + "\n")
                         .getBytes(StandardCharsets.UTF_8));
@@ -207,10 +219,17 @@ class RehomeTest {
         assertThat(show.get("file_list").findValuesAsText("path")).containsExactly("a.bin", "sub/b.bin");
         assertThat(h.run("--json", "payload", "siblings", other).json().get("siblings"))
                 .hasSize(1);
-        // and a file without a hash makes its payload incomplete
-        write(stash.resolve("torrents/other/new.bin"), bytes(10, SEED.incrementAndGet()));
-        h.run("--json", "scan", "--help"); // the catalog is unchanged: new.bin is not cataloged yet
-        assertThat(h.queryLong("SELECT count(*) FROM torrents")).isGreaterThanOrEqualTo(3);
+        // and the payload in a root never scanned is incomplete, with the reason
+        assertThat(sync.stat("payloads_incomplete")).isGreaterThanOrEqualTo(1);
+        JsonNode alone = h.run("--json", "payload", "siblings", other).json();
+        assertThat(alone.get("status").asText()).isEqualTo("incomplete");
+        assertThat(alone.get("reason").asText()).contains("root pool has not been scanned");
+        assertThat(alone.get("siblings")).hasSize(1);
+        // (qBittorrent gives a one-file folder's file as its content path)
+        assertThat(h.queryString(
+                        "SELECT status FROM payloads WHERE root_path = '" + pool.resolve("torrents/other/x.bin") + "'"))
+                .isEqualTo("incomplete");
+        // and a hash that names nothing is a usage error
         assertThat(h.run("--json", "payload", "show", "0000000").exit()).isEqualTo(2);
     }
 
