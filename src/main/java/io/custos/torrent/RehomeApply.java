@@ -545,7 +545,9 @@ public final class RehomeApply {
         hook.undoing();
         boolean clean = true;
         long deadline = System.nanoTime() + o.patience().toNanos();
-        for (RehomePlanner.Move m : d.moves()) {
+        // Before the stop no torrent was touched: they keep their paths and states.
+        List<RehomePlanner.Move> touched = st.stopped ? d.moves() : List.of();
+        for (RehomePlanner.Move m : touched) {
             String h = m.torrent().hash();
             String back = Payloads.normal(m.torrent().savePath());
             try {
@@ -580,7 +582,7 @@ public final class RehomeApply {
                         }
                         step("undo_recheck", h, back, "done", "complete at 100%");
                     }
-                    boolean wasActive = st.activeBefore.contains(h) || !st.stopped;
+                    boolean wasActive = st.activeBefore.contains(h);
                     Torrent last = qb.torrent(h).orElseThrow(() -> gone(h));
                     if (wasActive && last.stopped()) {
                         qb.start(List.of(h));

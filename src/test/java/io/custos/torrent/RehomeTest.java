@@ -403,6 +403,36 @@ class RehomeTest {
     }
 
     @Test
+    void aTargetThatCannotBeWrittenFailsTheApplyBeforeAnyTorrentIsTouched() throws IOException {
+        // given a MOVE plan, then the pool's seeding directory made immutable
+        Requirements.root("chattr +i");
+        configure(nox);
+        Path pay = payload(stash.resolve("torrents"));
+        String hash = seed(client, pay, stash.resolve("torrents"), 0);
+        client.stop(List.of(hash));
+        client.await(hash, "stop", Torrent::stopped, WAIT);
+        assertThat(h.scan().exit()).isZero();
+        Path plan = plan(hash);
+        assertThat(read(plan).get("decision").asText()).isEqualTo("MOVE");
+        immutable = pool.resolve("torrents");
+        Harness.sh("chattr", "+i", immutable.toString());
+
+        // when
+        Result r = h.run("--json", "rehome", "apply", plan.toString(), "--force");
+
+        // then exit 1, undone: the torrent keeps its place and its state (stopped by its user), the data is intact
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.json().get("status").asText()).isEqualTo("rolled_back");
+        assertThat(r.json().get("problems").get(0).get("kind").asText()).isEqualTo("rehome_failed");
+        assertThat(r.json().get("steps").findValuesAsText("action")).doesNotContain("stop", "set_location");
+        Torrent t = client.torrent(hash).orElseThrow();
+        assertThat(t.savePath()).isEqualTo(stash.resolve("torrents").toString());
+        assertThat(t.stopped()).isTrue();
+        assertPayloadAt(pay);
+        assertThat(h.queryString("SELECT status FROM rehome_runs")).isEqualTo("rolled_back");
+    }
+
+    @Test
     void qbittorrentKilledAfterTheFirstSetLocationLeavesBothTorrentsOnTheStash() throws IOException {
         // given a qbittorrent-nox of this test's own, two siblings on the stash, a MOVE plan
         QbittorrentNox own = QbittorrentNox.start(tmp.resolve("qb"));
