@@ -81,6 +81,7 @@ public final class LinkExecutor {
     private Hook hook = NO_HOOK;
     private final List<Pending> batch = new ArrayList<>();
     private long flushedAt = System.nanoTime();
+    private long catalogNanos;
 
     /** {@code roots}: the configured roots by catalog id (an action in another root is skipped). */
     public LinkExecutor(RunContext run, Map<Long, Duplicates.Root> roots) {
@@ -148,6 +149,7 @@ public final class LinkExecutor {
             }
             groups.get(groups.size() - 1).add(a);
         }
+        long t0 = System.nanoTime();
         try (Progress.Task task = run.progress().start("link plan " + plan.id(), todo.size(), bytes)) {
             ArrayDeque<Future<List<Pending>>> window = new ArrayDeque<>();
             int next = 0;
@@ -187,6 +189,9 @@ public final class LinkExecutor {
         } finally {
             pool.shutdownNow();
         }
+        log.debug(
+                "link plan %d: %d actions in %d ms (catalog %d ms)",
+                plan.id(), outcomes.size(), (System.nanoTime() - t0) / 1_000_000, catalogNanos / 1_000_000);
         stats.add("bytes_read", content.bytesRead());
         if (!o.dryRun()) {
             Map<String, long[]> counts = catalog.links().counts(plan.id());
@@ -458,6 +463,7 @@ public final class LinkExecutor {
      */
     private void flush(long planId) {
         flushedAt = System.nanoTime();
+        long t0 = flushedAt;
         if (batch.isEmpty()) {
             return;
         }
@@ -477,6 +483,7 @@ public final class LinkExecutor {
             }
         });
         batch.clear();
+        catalogNanos += System.nanoTime() - t0;
     }
 
     private void store(long planId, Outcome out, Checked c) {
