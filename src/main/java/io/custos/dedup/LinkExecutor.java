@@ -81,6 +81,7 @@ public final class LinkExecutor {
     private Hook hook = NO_HOOK;
     private final List<Pending> batch = new ArrayList<>();
     private long flushedAt = System.nanoTime();
+    private long catalogNanos;
 
     /** {@code roots}: the configured roots by catalog id (an action in another root is skipped). */
     public LinkExecutor(RunContext run, Map<Long, Duplicates.Root> roots) {
@@ -148,6 +149,7 @@ public final class LinkExecutor {
             }
             groups.get(groups.size() - 1).add(a);
         }
+        long t0 = System.nanoTime();
         try (Progress.Task task = run.progress().start("link plan " + plan.id(), todo.size(), bytes)) {
             ArrayDeque<Future<List<Pending>>> window = new ArrayDeque<>();
             int next = 0;
@@ -187,6 +189,9 @@ public final class LinkExecutor {
         } finally {
             pool.shutdownNow();
         }
+        log.debug(
+                "link plan %d: %d actions in %d ms (catalog %d ms)",
+                plan.id(), outcomes.size(), (System.nanoTime() - t0) / 1_000_000, catalogNanos / 1_000_000);
         stats.add("bytes_read", content.bytesRead());
         if (!o.dryRun()) {
             Map<String, long[]> counts = catalog.links().counts(plan.id());
@@ -265,22 +270,24 @@ public final class LinkExecutor {
         }
         Path keep = RawPaths.resolve(RawPaths.path(keepRoot.path()), a.keepPath());
         Path dup = RawPaths.resolve(RawPaths.path(dupRoot.path()), a.dupPath());
-        FileIdentity k;
-        FileIdentity d;
+        Stat ks;
+        Stat ds;
         try {
-            k = FileIdentity.of(keep);
+            ks = Stat.of(keep);
         } catch (NoSuchFileException e) {
             return ended(a, "skipped", "the kept file is gone");
         } catch (IOException e) {
             return ended(a, "failed", "cannot read the kept file: " + e.getMessage());
         }
         try {
-            d = FileIdentity.of(dup);
+            ds = Stat.of(dup);
         } catch (NoSuchFileException e) {
             return ended(a, "skipped", "the duplicate is gone");
         } catch (IOException e) {
             return ended(a, "failed", "cannot read the duplicate: " + e.getMessage());
         }
+        FileIdentity k = ks.id();
+        FileIdentity d = ds.id();
         if (k.kind() != FileIdentity.Kind.FILE) {
             return ended(a, "skipped", "the kept path is no longer a regular file");
         }
@@ -303,13 +310,9 @@ public final class LinkExecutor {
         if (d.inode() != a.dupInode() || d.size() != a.size() || d.mtimeNs() != a.dupMtimeNs()) {
             return ended(a, "skipped", "modified since planning");
         }
-        try {
-            String differs = ownership(keep, dup);
-            if (differs != null) {
-                return ended(a, "skipped", differs);
-            }
-        } catch (IOException e) {
-            return ended(a, "failed", "cannot read owner and mode: " + e.getMessage());
+        String differs = ownership(ks, ds);
+        if (differs != null) {
+            return ended(a, "skipped", differs);
         }
         if (o.dryRun()) {
             return ended(a, "would_link", "content is compared when the plan is executed");
@@ -319,12 +322,8 @@ public final class LinkExecutor {
             if (bad != null) {
                 return ended(a, "failed", bad);
             }
-            // Nothing may have changed while the content was read.
-            FileIdentity k2 = FileIdentity.of(keep);
-            FileIdentity d2 = FileIdentity.of(dup);
-            if (!same(k, k2) || !same(d, d2)) {
-                return ended(a, "skipped", "changed while it was being compared");
-            }
+            // A change while the content was read shows when the two are looked at again, just
+            // before the rename: the temp link must be the kept file as it was, the duplicate as it was.
         } catch (NoSuchFileException e) {
             return ended(a, "skipped", "disappeared while it was being compared");
         } catch (IOException e) {
@@ -383,17 +382,39 @@ public final class LinkExecutor {
     }
 
     /** Null when owner, group and permission bits are equal; else the reason to skip. */
-    private static String ownership(Path keep, Path dup) throws IOException {
-        Map<String, Object> k = Files.readAttributes(keep, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
-        Map<String, Object> d = Files.readAttributes(dup, "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
-        int km = (Integer) k.get("mode") & 07777;
-        int dm = (Integer) d.get("mode") & 07777;
-        if (!k.get("uid").equals(d.get("uid")) || !k.get("gid").equals(d.get("gid")) || km != dm) {
+    private static String ownership(Stat k, Stat d) {
+        int km = k.mode() & 07777;
+        int dm = d.mode() & 07777;
+        if (k.uid() != d.uid() || k.gid() != d.gid() || km != dm) {
             return String.format(
-                    "different owner, group or mode (kept file %s:%s %04o, this one %s:%s %04o)",
-                    k.get("uid"), k.get("gid"), km, d.get("uid"), d.get("gid"), dm);
+                    "different owner, group or mode (kept file %d:%d %04o, this one %d:%d %04o)",
+                    k.uid(), k.gid(), km, d.uid(), d.gid(), dm);
         }
         return null;
+    }
+
+    /** One lstat: identity, owner, group and mode. */
+    record Stat(FileIdentity id, int uid, int gid, int mode) {
+        static Stat of(Path p) throws IOException {
+            Map<String, Object> m = Files.readAttributes(
+                    p, "unix:mode,uid,gid,ino,dev,size,lastModifiedTime,nlink", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) m.get("mode");
+            FileIdentity.Kind kind = switch (mode & 0170000) {
+                case 0100000 -> FileIdentity.Kind.FILE;
+                case 0040000 -> FileIdentity.Kind.DIRECTORY;
+                case 0120000 -> FileIdentity.Kind.SYMLINK;
+                default -> FileIdentity.Kind.OTHER;
+            };
+            FileIdentity id = new FileIdentity(
+                    kind,
+                    (Long) m.get("size"),
+                    ((java.nio.file.attribute.FileTime) m.get("lastModifiedTime"))
+                            .to(java.util.concurrent.TimeUnit.NANOSECONDS),
+                    (Long) m.get("dev"),
+                    (Long) m.get("ino"),
+                    (Integer) m.get("nlink"));
+            return new Stat(id, (Integer) m.get("uid"), (Integer) m.get("gid"), mode);
+        }
     }
 
     private static boolean same(FileIdentity a, FileIdentity b) {
@@ -413,20 +434,25 @@ public final class LinkExecutor {
         Path temp = c.dup().resolveSibling(tempName(a.planId(), a.id()));
         FileIdentity d;
         try {
-            // A temp link left by a run that stopped between link and rename: ours, by its name.
-            Files.deleteIfExists(temp);
-            Files.createLink(temp, c.keep());
             try {
+                Files.createLink(temp, c.keep());
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // A temp link left by a run that stopped between link and rename: ours, by its name.
+                Files.delete(temp);
+                Files.createLink(temp, c.keep());
+            }
+            try {
+                // The link must be the kept file as it was checked: same inode, size and mtime.
                 FileIdentity t = FileIdentity.of(temp);
-                if (t.inode() != c.k().inode() || t.device() != c.k().device()) {
+                if (!same(t, c.k())) {
                     Files.deleteIfExists(temp);
-                    return new Outcome(a, "skipped", "the kept path changed while it was being linked");
+                    return new Outcome(a, "skipped", "the kept file changed while it was being compared or linked");
                 }
                 hook.linked(temp, c.dup());
                 d = FileIdentity.of(c.dup());
                 if (!same(d, c.d())) {
                     Files.deleteIfExists(temp);
-                    return new Outcome(a, "skipped", "changed while it was being linked");
+                    return new Outcome(a, "skipped", "changed while it was being compared or linked");
                 }
                 Files.move(temp, c.dup(), StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException | RuntimeException e) {
@@ -458,6 +484,7 @@ public final class LinkExecutor {
      */
     private void flush(long planId) {
         flushedAt = System.nanoTime();
+        long t0 = flushedAt;
         if (batch.isEmpty()) {
             return;
         }
@@ -477,6 +504,7 @@ public final class LinkExecutor {
             }
         });
         batch.clear();
+        catalogNanos += System.nanoTime() - t0;
     }
 
     private void store(long planId, Outcome out, Checked c) {
