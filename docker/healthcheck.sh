@@ -87,8 +87,8 @@ newest=$(printf '%s\n' "${files[@]##*/}" | sort -t- -k1,1 -k2,2n | tail -n 1)
 # The summary is one line of JSON whose first fields are fixed: command, run_id, exit_code,
 # started_at, finished_at (SPEC §2).
 fields=$(head -c 4096 "$logs/$newest" |
-  sed -n 's/^{"command":"\([^"]*\)","run_id":[^,]*,"exit_code":\([0-9]*\),"started_at":[^,]*,"finished_at":"\([^"]*\)".*/\1 \2 \3/p')
-read -r command code finished <<<"$fields" || true
+  sed -n 's/^{"command":"\([^"]*\)","run_id":[^,]*,"exit_code":\([0-9]*\),"started_at":[^,]*,"finished_at":"\([^"]*\)".*/\1|\2|\3/p')
+IFS='|' read -r command code finished <<<"$fields" || true
 if [ -z "${finished:-}" ] || ! end=$(date -d "$finished" +%s 2>/dev/null); then
   unhealthy "cannot read exit_code and finished_at in $logs/$newest"
 fi

@@ -291,6 +291,11 @@ hc
 check "health: the newest summary decides (verify interrupted, 130)" out_has "the last run (custos verify, 20260102T030000Z-8.json) exited 130"
 
 fresh
+summary 20260101T030000Z-7.json 0 600 "link plan"
+hc
+check "health: a command with a space (link plan) is read whole" out_has "healthy: custos link plan exited 0 10m ago"
+
+fresh
 summary 20260102T030000Z-9.json 1 600
 summary 20260102T030000Z-10.json 0 300
 hc
