@@ -167,6 +167,7 @@ VOLUME ["/data", "/parity"]
 HEALTHCHECK --interval=5m --timeout=30s --start-period=2m --retries=2 \
   CMD ["/usr/local/lib/custos/healthcheck.sh"]
 
-# Starts as root: cron needs it; custos itself runs as PUID:PGID (docs/docker.md).
-# tini -g passes docker stop's SIGTERM to the whole process group.
-ENTRYPOINT ["/usr/bin/tini", "-g", "--", "/usr/local/lib/custos/entrypoint.sh"]
+# Starts as root: cron needs it; custos itself runs as PUID:PGID (docs/docker.md). tini passes
+# docker stop's SIGTERM to the entry point alone, which hands exactly one to each running custos
+# (cron's jobs run in sessions of their own) and waits for them to save their work.
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/lib/custos/entrypoint.sh"]

@@ -25,8 +25,6 @@ set -euo pipefail
 
 self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 here=$(dirname "$self")
-state=${CUSTOS_STATE_DIR:-/run/custos}
-crontab=${CUSTOS_CRONTAB:-/etc/cron.d/custos}
 
 say() {
   printf 'custos-entrypoint: %s\n' "$*" >&2
@@ -47,6 +45,11 @@ if [ "${1:-}" = --cron-job ]; then
   shift 2
   cron_job=yes
 fi
+state=${CUSTOS_STATE_DIR:-/run/custos}
+crontab=${CUSTOS_CRONTAB:-/etc/cron.d/custos}
+# The custos processes of running cron jobs, one empty file per pid: cron starts its jobs in a
+# session of their own, out of reach of signals sent to cron, so a stopping container signals them.
+running="$state/running"
 
 uid=${PUID:-1000}
 gid=${PGID:-1000}
@@ -63,8 +66,13 @@ run_as_user() {
 
 if [ -n "$cron_job" ]; then
   say "cron: custos $* started"
+  mkdir -p "$running"
+  run_as_user custos "$@" &
+  pid=$!
+  : >"$running/$pid"
   rc=0
-  (run_as_user custos "$@") || rc=$?
+  wait "$pid" || rc=$?
+  rm -f "$running/$pid"
   say "cron: custos $* exited $rc"
   exit "$rc"
 fi
@@ -108,8 +116,9 @@ if [ -n "${VERIFY_SCHEDULE:-}" ]; then
   add_job VERIFY_SCHEDULE verify "$VERIFY_SCHEDULE"
 fi
 
-mkdir -p "$state"
+mkdir -p "$state" "$running"
 chmod 0755 "$state"
+rm -f "$running"/*
 # The healthcheck's "no run yet" grace period starts here.
 touch "$state/started"
 
@@ -150,12 +159,45 @@ for j in "${jobs[@]}"; do
   say "scheduled: custos ${j#*|} at '${j%%|*}'"
 done
 
+# docker stop: SIGTERM reaches tini, which passes it to this script alone. Each custos that runs
+# (the scan at start, a cron job) gets exactly one SIGTERM, saves its work and exits 130; a second
+# one would make it stop at once. cron is stopped, and the container ends when they all have.
+child=
+# shellcheck disable=SC2317 # called by the trap below
+on_stop() {
+  trap '' TERM INT
+  say "stopping: custos saves its work first"
+  local f pid
+  for f in "$running"/*; do
+    [ -e "$f" ] && kill -TERM "${f##*/}" 2>/dev/null
+  done
+  if [ -n "$child" ]; then
+    kill -TERM "$child" 2>/dev/null
+  fi
+  for f in "$running"/*; do
+    pid=${f##*/}
+    while [ -e "$f" ] && kill -0 "$pid" 2>/dev/null; do
+      sleep 0.2
+    done
+  done
+  wait
+  exit 143
+}
+trap on_stop TERM INT
+
 say "scan at start"
 rc=0
-(run_as_user custos scan) || rc=$?
+run_as_user custos scan &
+child=$!
+wait "$child" || rc=$?
 if [ "$rc" != 0 ]; then
   say "the scan at start exited $rc; cron starts anyway (exit codes: custos --help)"
 fi
 
 say "starting cron"
-exec cron -f
+cron -f &
+child=$!
+rc=0
+wait "$child" || rc=$?
+say "cron exited $rc"
+exit "$rc"

@@ -28,6 +28,15 @@ for a in "$@"; do
   case "$a" in -*) ;; *) cmd=$a; break ;; esac
 done
 echo "custos $* | as=${STUB_AS:-self} data=${CUSTOS_DATA_DIR:-}" >>"$STUB_DIR/log"
+if [ -n "$cmd" ] && [ -f "$STUB_DIR/block.$cmd" ]; then
+  # Runs until SIGTERM, then stays a moment longer so that a second SIGTERM would show.
+  trap 'echo "custos $cmd got TERM" >>"$STUB_DIR/log"; stop=1' TERM
+  stop=
+  : >"$STUB_DIR/running.$cmd"
+  while [ -z "$stop" ]; do sleep 0.1; done
+  sleep 0.5
+  exit 130
+fi
 code=0
 if [ -n "$cmd" ] && [ -f "$STUB_DIR/exit.$cmd" ]; then
   code=$(cat "$STUB_DIR/exit.$cmd")
@@ -40,6 +49,11 @@ EOF
 cat >"$stubs/cron" <<'EOF'
 #!/usr/bin/env bash
 echo "cron $*" >>"$STUB_DIR/log"
+if [ -f "$STUB_DIR/block.cron" ]; then
+  trap 'echo "cron got TERM" >>"$STUB_DIR/log"; exit 143' TERM
+  : >"$STUB_DIR/running.cron"
+  while :; do sleep 0.1; done
+fi
 EOF
 cat >"$stubs/id" <<'EOF'
 #!/usr/bin/env bash
@@ -107,6 +121,44 @@ ep() {
   rc=$?
 }
 
+# ep_bg: starts the entry point in the background; sets $ep_pid.
+ep_bg() {
+  env -i PATH="$stubs:/usr/local/bin:/usr/bin:/bin" HOME="$t" STUB_DIR="$t" \
+    CUSTOS_CRONTAB="$t/crontab" CUSTOS_STATE_DIR="$t/state" CUSTOS_DATA_DIR=/data CUSTOS_PARITY_ROOT=/parity \
+    bash "$docker/entrypoint.sh" >"$t/out" 2>"$t/err" &
+  ep_pid=$!
+}
+
+# wait_for FILE...: until each exists (at most 10 s).
+wait_for() {
+  local f i
+  for f in "$@"; do
+    for ((i = 0; i < 100; i++)); do
+      [ -e "$f" ] && break
+      sleep 0.1
+    done
+  done
+}
+
+# stop_ep: SIGTERM to the entry point, then its exit code in $rc (999 when it had not ended after
+# 15 s and was killed).
+stop_ep() {
+  local i
+  kill -TERM "$ep_pid"
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$ep_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$ep_pid" 2>/dev/null; then
+    kill -KILL "$ep_pid"
+    wait "$ep_pid"
+    rc=999
+  else
+    wait "$ep_pid"
+    rc=$?
+  fi
+}
+
 # hc [VAR=value...]: runs the healthcheck against $t/logs; sets $rc and $t/out.
 hc() {
   env -i PATH="/usr/local/bin:/usr/bin:/bin" CUSTOS_STATE_DIR="$t/state" HEALTH_LOGS_DIR="$t/logs" \
@@ -126,6 +178,7 @@ summary() {
 rc_is() { [ "$rc" = "$1" ]; }
 log_has() { grep -qF -- "$1" "$t/log"; }
 log_lacks() { ! grep -qF -- "$1" "$t/log"; }
+log_count() { [ "$(grep -cxF -- "$1" "$t/log")" = "$2" ]; }
 log_line() { [ "$(sed -n "${1}p" "$t/log")" = "$2" ]; }
 err_has() { grep -qF -- "$1" "$t/err"; }
 out_has() { grep -qF -- "$1" "$t/out"; }
@@ -226,6 +279,37 @@ ep -- custos status
 check "cron mode with arguments: runs them instead of cron" log_line 1 "custos status | as=1000:1000 data=/data"
 check "cron mode with arguments: exit code passed through" rc_is 3
 check "cron mode with arguments: no cron" cron_not_started
+
+# ---------------------------------------------------------------------------------------------
+# docker stop: SIGTERM to the entry point (tini passes it on)
+
+fresh
+touch "$t/block.scan"
+ep_bg
+wait_for "$t/running.scan"
+stop_ep
+check "stop during the scan at start: the scan gets exactly one SIGTERM" log_count "custos scan got TERM" 1
+check "stop during the scan at start: exits 143 after the scan ended" rc_is 143
+check "stop during the scan at start: cron never starts" cron_not_started
+
+fresh
+touch "$t/block.cron"
+ep_bg
+wait_for "$t/running.cron"
+touch "$t/block.scan"
+cmd=$(grep ' root ' "$t/crontab" | sed -e 's/^\([^ ]* \)\{5\}root //' -e "s| >>/proc/1/fd/1 2>>/proc/1/fd/2\$||")
+env -i PATH="$stubs:/usr/bin:/bin" setsid bash -c "$cmd" >"$t/job.out" 2>"$t/job.err" &
+job_pid=$!
+wait_for "$t/running.scan"
+check "cron job: its custos is recorded for a stop" test -n "$(ls "$t/state/running")"
+stop_ep
+kill -TERM -- "-$job_pid" 2>/dev/null # its session: only left over when a check above failed
+wait "$job_pid"
+check "stop while a cron job runs: cron gets SIGTERM" log_has "cron got TERM"
+check "stop while a cron job runs: the job's custos gets exactly one SIGTERM" log_count "custos scan got TERM" 1
+check "stop while a cron job runs: the entry point waited for it (job logged its exit)" grep -qF "cron: custos scan exited 130" "$t/job.err"
+check "stop while a cron job runs: exit 143" rc_is 143
+check "stop while a cron job runs: the record of the job is gone" test -z "$(ls "$t/state/running")"
 
 # ---------------------------------------------------------------------------------------------
 # Entry point, manual mode and unknown modes
