@@ -35,6 +35,23 @@ public final class Requirements {
     }
 
     /**
+     * shellcheck on PATH, for the shell scripts' lint: under CI=true a missing one fails the test,
+     * elsewhere it skips.
+     */
+    public static Path shellcheck() {
+        Path shellcheck = ExternalProcess.find("shellcheck", System.getenv());
+        if (shellcheck != null) {
+            return shellcheck;
+        }
+        String msg = "this test needs shellcheck on PATH (Debian: apt-get install shellcheck)";
+        if ("true".equals(System.getenv("CI"))) {
+            Assertions.fail(msg + " (CI=true: required, not skipped)");
+        }
+        Assumptions.abort(msg);
+        return null;
+    }
+
+    /**
      * qbittorrent-nox and mktorrent on PATH, for {@link QbittorrentNox}: under CI=true a missing one
      * fails the test, elsewhere it skips.
      */
