@@ -2,9 +2,10 @@ package io.custos.run;
 
 /**
  * The one error a user sees: a message and an exit code, printed without a stack trace (unless
- * {@code --stacktrace}).
+ * {@code --stacktrace}). A subclass only lets a caller tell one cause from another by type (a
+ * qBittorrent that cannot be reached) instead of by wording.
  */
-public final class CustosException extends RuntimeException {
+public class CustosException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final ExitCode exitCode;
 

@@ -29,7 +29,9 @@ public final class Findings {
     public synchronized void problem(Problem p, ExitCode code) {
         entries.add(new Entry(p, code));
         if (code != ExitCode.OK) {
-            log.warn("%s%s: %s", p.root() == null ? "" : p.root(), p.path() == null ? "" : "/" + p.path(), p.message());
+            // A path without a root may be absolute already (rehome, the data dir): no second slash.
+            String path = p.path() == null ? "" : p.path().startsWith("/") ? p.path() : "/" + p.path();
+            log.warn("%s%s: %s", p.root() == null ? "" : p.root(), path, p.message());
         }
     }
 

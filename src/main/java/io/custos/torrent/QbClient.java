@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * expires), with an API key (qBittorrent 5.2+), or not at all when qBittorrent lets this host in;
  * reads the Web API version once and uses {@code pause}/{@code resume} or {@code stop}/{@code
  * start} to suit it. Reads are retried with backoff; every failure is a {@link CustosException},
- * exit 5 when qBittorrent cannot be reached, refuses the login or refuses a request. Secrets never
+ * exit 5 when qBittorrent cannot be reached ({@link QbUnreachableException}), refuses the login or
+ * refuses a request. Secrets never
  * appear in a message or a log line. Safe for use by several threads.
  *
  * <p>Hashes are 40 or 64 hex digits; anything else is a programming error ({@link
@@ -354,10 +355,11 @@ public final class QbClient {
         if (authRefused(a)) {
             throw CustosException.environment(forbidden(a), null);
         }
-        throw CustosException.environment(
-                "qBittorrent at " + url() + " refused " + endpoint + ": HTTP " + a.status()
-                        + (a.text().isEmpty() ? "" : ": " + a.text()),
-                null);
+        String message = "qBittorrent at " + url() + " refused " + endpoint + ": HTTP " + a.status()
+                + (a.text().isEmpty() ? "" : ": " + a.text());
+        throw a.status() >= 500
+                ? new QbUnreachableException(message, null)
+                : CustosException.environment(message, null);
     }
 
     /**
@@ -412,10 +414,11 @@ public final class QbClient {
                             + (a.text().isEmpty() ? "" : ": " + a.text()),
                     null);
         }
-        throw CustosException.environment(
-                "qBittorrent at " + url() + " answered the login with HTTP " + a.status()
-                        + (a.text().isEmpty() ? "" : ": " + a.text()),
-                null);
+        String message = "qBittorrent at " + url() + " answered the login with HTTP " + a.status()
+                + (a.text().isEmpty() ? "" : ": " + a.text());
+        throw a.status() >= 500
+                ? new QbUnreachableException(message, null)
+                : CustosException.environment(message, null);
     }
 
     private static QbHttp.Call form(String endpoint, Map<String, String> fields, boolean retryable) {

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * HTTP exchanges with one qBittorrent: a deadline on each, retries with backoff for the calls
- * that are safe to repeat, and one clear error when qBittorrent cannot be reached. Knows nothing
- * of what the endpoints mean.
+ * that are safe to repeat, and one clear error when qBittorrent cannot be reached ({@link
+ * QbUnreachableException}). Knows nothing of what the endpoints mean.
  */
 final class QbHttp {
     /** One request: {@code endpoint} below {@code /api/v2/}; {@code body} null for a GET. */
@@ -174,18 +174,18 @@ final class QbHttp {
         }
     }
 
-    private CustosException unreachable(IOException e) {
+    private QbUnreachableException unreachable(IOException e) {
         if (e instanceof HttpConnectTimeoutException) {
-            return CustosException.environment(
+            return new QbUnreachableException(
                     "cannot connect to qBittorrent at " + display + ": no connection within "
                             + seconds(timing.requestTimeout()),
                     e);
         }
         if (e instanceof HttpTimeoutException) {
-            return CustosException.environment(
+            return new QbUnreachableException(
                     "qBittorrent at " + display + " did not answer within " + seconds(timing.requestTimeout()), e);
         }
-        return CustosException.environment("cannot connect to qBittorrent at " + display + ": " + describe(e), e);
+        return new QbUnreachableException("cannot connect to qBittorrent at " + display + ": " + describe(e), e);
     }
 
     private CustosException interrupted(Throwable cause) {

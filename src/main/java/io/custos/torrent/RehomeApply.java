@@ -656,8 +656,8 @@ public final class RehomeApply {
         while (true) {
             try {
                 return r.get();
-            } catch (CustosException e) {
-                if (e.exitCode() != ExitCode.ENVIRONMENT || System.nanoTime() > deadline || !unreachable(e)) {
+            } catch (QbUnreachableException e) {
+                if (System.nanoTime() > deadline) {
                     throw e;
                 }
                 log.warn("rehome undo: %s; trying again", e.getMessage());
@@ -669,11 +669,6 @@ public final class RehomeApply {
                 }
             }
         }
-    }
-
-    private static boolean unreachable(CustosException e) {
-        String m = e.getMessage() == null ? "" : e.getMessage();
-        return m.contains("cannot connect") || m.contains("did not answer") || m.contains("HTTP 5");
     }
 
     // ---- dry run

@@ -111,6 +111,8 @@ class QbClientTest {
         assertThat(qb.paths()).contains("torrents/pause").doesNotContain("torrents/stop");
         assertThat(e.exitCode()).isEqualTo(ExitCode.ENVIRONMENT);
         assertThat(e.getMessage()).contains("refused torrents/pause: HTTP 404");
+        // (a refusal is an answer: qBittorrent was reached)
+        assertThat(e).isNotInstanceOf(QbUnreachableException.class);
     }
 
     @Test
@@ -267,6 +269,7 @@ class QbClientTest {
 
         assertThat(e.exitCode()).isEqualTo(ExitCode.ENVIRONMENT);
         assertThat(e.getMessage()).contains("refused torrents/info: HTTP 500");
+        assertThat(e).isInstanceOf(QbUnreachableException.class);
         assertThat(waits).hasSize(2);
     }
 
@@ -298,6 +301,7 @@ class QbClientTest {
         assertThat(e.getMessage())
                 .startsWith("cannot connect to qBittorrent at " + url + ": ")
                 .containsIgnoringCase("refused");
+        assertThat(e).isInstanceOf(QbUnreachableException.class);
         assertThat(waits).hasSize(2); // a restarting qBittorrent gets the retries a read gets
     }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.custos.config.Config;
 import io.custos.config.ConfigLoader;
+import io.custos.fs.FileIdentity;
 import io.custos.run.CancelToken;
 import io.custos.run.Log;
 import io.custos.run.Progress;
@@ -145,6 +146,28 @@ class RehomeTest {
         Result r = h.run("--json", "rehome", "plan", "--demote", "--torrent", hash, "-o", file.toString());
         assertThat(r.exit()).as(r.toString()).isZero();
         return file;
+    }
+
+    /** {@code rehome plan ARGS -o plan.json}, which must exit 0. */
+    private Path planWith(String... args) {
+        Path file = tmp.resolve("plan.json");
+        List<String> all = new java.util.ArrayList<>(List.of("--json", "rehome", "plan"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("-o", file.toString()));
+        Result r = h.run(all.toArray(String[]::new));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        return file;
+    }
+
+    /** The payload hash of {@link #payload} (SPEC §9), computed here rather than by custos. */
+    private String payloadHash() {
+        return Harness.sha256Hex(
+                ("a.bin|100000|" + Harness.sha256Hex(a) + "\nsub/b.bin|70000|" + Harness.sha256Hex(b) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static FileIdentity id(Path p) throws IOException {
+        return FileIdentity.of(p);
     }
 
     private static JsonNode read(Path plan) throws IOException {
@@ -510,6 +533,222 @@ class RehomeTest {
             assertThat(h.queryLong("SELECT count(*) FROM files f JOIN roots r ON r.id = f.root_id"
                             + " WHERE r.name = 'stash' AND f.status = 'ok'"))
                     .isEqualTo(2);
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void aSiblingWithAnotherFolderNameMovesOntoAViewOfHardlinksToTheMovedData() throws IOException {
+        // given one payload in two folders of the stash (hardlinked, as cross-seeding tools make them),
+        // each seeded by its own torrent: same payload hash, different content paths
+        configure(nox);
+        Path pay = payload(stash.resolve("torrents"));
+        Path other = stash.resolve("torrents/pay.other-tracker");
+        mkdirs(other.resolve("sub"));
+        Files.createLink(other.resolve("a.bin"), pay.resolve("a.bin"));
+        Files.createLink(other.resolve("sub/b.bin"), pay.resolve("sub/b.bin"));
+        long inodeA = id(pay.resolve("a.bin")).inode();
+        long inodeB = id(pay.resolve("sub/b.bin")).inode();
+        String main = seed(client, pay, stash.resolve("torrents"), 15);
+        String view = seed(client, other, stash.resolve("torrents"), 16);
+        assertThat(h.scan().exit()).isZero();
+        Path plan = plan(main);
+        JsonNode p = read(plan);
+        assertThat(p.get("decision").asText()).as(p.toString()).isEqualTo("MOVE");
+        assertThat(p.get("same_filesystem").asBoolean()).isTrue();
+        assertThat(p.get("views").findValuesAsText("path"))
+                .containsExactly(pool.resolve("torrents/pay.other-tracker").toString());
+        assertThat(p.get("source_instances")).hasSize(2);
+
+        // when
+        Result r = h.run("--json", "rehome", "apply", plan.toString(), "--force");
+
+        // then both torrents seed from the pool, complete after their recheck, each at its own folder
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.stat("views_built")).isEqualTo(1);
+        assertThat(r.stat("files_copied")).isZero();
+        for (String[] t : new String[][] {{main, "torrents/pay"}, {view, "torrents/pay.other-tracker"}}) {
+            Torrent now = client.await(t[0], "seed", x -> x.active() && x.complete(), WAIT);
+            assertThat(now.savePath()).isEqualTo(pool.resolve("torrents").toString());
+            assertThat(now.contentPath()).isEqualTo(pool.resolve(t[1]).toString());
+            assertPayloadAt(pool.resolve(t[1]));
+        }
+        // and the view is made of hardlinks of the moved data, which is the stash's data itself (one
+        // filesystem: nothing copied); no other name of it is left
+        Path moved = pool.resolve("torrents/pay");
+        Path viewed = pool.resolve("torrents/pay.other-tracker");
+        for (String[] f : new String[][] {{"a.bin", Long.toString(inodeA)}, {"sub/b.bin", Long.toString(inodeB)}}) {
+            assertThat(id(viewed.resolve(f[0])).inode())
+                    .isEqualTo(id(moved.resolve(f[0])).inode());
+            assertThat(id(moved.resolve(f[0])).inode()).isEqualTo(Long.parseLong(f[1]));
+            assertThat(id(moved.resolve(f[0])).links()).isEqualTo(2);
+        }
+        // and both stash copies are gone, and the catalog has the four names on the pool
+        assertThat(pay).doesNotExist();
+        assertThat(other).doesNotExist();
+        assertThat(h.queryLong("SELECT count(*) FROM files f JOIN roots r ON r.id = f.root_id WHERE r.name = 'pool'"
+                        + " AND f.status = 'ok'"))
+                .isEqualTo(4);
+        assertThat(h.queryLong("SELECT count(*) FROM files f JOIN roots r ON r.id = f.root_id WHERE r.name = 'stash'"
+                        + " AND f.status <> 'deleted'"))
+                .isZero();
+    }
+
+    @Test
+    void promoteReusesACopyAlreadyOnTheStash() throws IOException {
+        // given a torrent seeding from the pool, and the same files already on the stash
+        configure(nox);
+        Path onPool = payload(pool.resolve("torrents"));
+        Path onStash = payload(stash.resolve("torrents"));
+        String hash = seed(client, onPool, pool.resolve("torrents"), 0);
+        assertThat(h.scan().exit()).isZero();
+
+        // when
+        Path plan = planWith("--promote", "--torrent", hash);
+
+        // then REUSE of the stash copy
+        JsonNode p = read(plan);
+        assertThat(p.get("decision").asText()).as(p.toString()).isEqualTo("REUSE");
+        assertThat(p.get("direction").asText()).isEqualTo("promote");
+        assertThat(p.get("source").get("path").asText()).isEqualTo(onPool.toString());
+        assertThat(p.get("target").get("path").asText()).isEqualTo(onStash.toString());
+        assertThat(p.get("siblings").get(0).get("action").asText()).isEqualTo("reuse");
+
+        // and applied, the torrent seeds from the stash; without --cleanup-source the pool copy stays
+        Result r = h.run("--json", "rehome", "apply", plan.toString(), "--force");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.stat("files_linked") + r.stat("files_copied")).isZero();
+        Torrent t = client.await(hash, "seed", x -> x.active() && x.complete(), WAIT);
+        assertThat(t.savePath()).isEqualTo(stash.resolve("torrents").toString());
+        assertPayloadAt(onStash);
+        assertPayloadAt(onPool);
+    }
+
+    @Test
+    void promoteWithoutACopyOnTheStashIsBlockedAndCopiesNothing() throws IOException {
+        // given a torrent seeding from the pool, and nothing of it on the stash
+        configure(nox);
+        Path onPool = payload(pool.resolve("torrents"));
+        String hash = seed(client, onPool, pool.resolve("torrents"), 0);
+        assertThat(h.scan().exit()).isZero();
+
+        // when
+        Path plan = planWith("--promote", "--torrent", hash);
+
+        // then BLOCK, saying why, and apply refuses it: nothing appears on the stash
+        JsonNode p = read(plan);
+        assertThat(p.get("decision").asText()).as(p.toString()).isEqualTo("BLOCK");
+        assertThat(p.get("reasons").toString()).contains("--promote only reuses", "no blind copies");
+        Result r = h.run("--json", "rehome", "apply", plan.toString(), "--force");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(stash.resolve("torrents/pay")).doesNotExist();
+        assertThat(Harness.files(stash)).isEmpty();
+        assertThat(client.torrent(hash).orElseThrow().savePath())
+                .isEqualTo(pool.resolve("torrents").toString());
+    }
+
+    @Test
+    void aPlanForAPayloadHashCoversEveryTorrentOfThatPayload() throws IOException {
+        // given two siblings on the stash
+        configure(nox);
+        Path pay = payload(stash.resolve("torrents"));
+        String h15 = seed(client, pay, stash.resolve("torrents"), 15);
+        String h16 = seed(client, pay, stash.resolve("torrents"), 16);
+        assertThat(h.scan().exit()).isZero();
+        String hash = payloadHash();
+
+        // when planned by a prefix of the payload hash, not by a torrent
+        Path plan = planWith("--demote", "--payload", hash.substring(0, 12));
+
+        // then the plan is about that payload and moves both of its torrents
+        JsonNode p = read(plan);
+        assertThat(p.get("decision").asText()).as(p.toString()).isEqualTo("MOVE");
+        assertThat(p.get("payload_hash").asText()).isEqualTo(hash);
+        assertThat(p.get("request").get("payload").asText()).isEqualTo(hash.substring(0, 12));
+        assertThat(p.get("request").get("torrent").isNull()).isTrue();
+        assertThat(p.get("source").get("path").asText()).isEqualTo(pay.toString());
+        assertThat(p.get("siblings").findValuesAsText("hash")).containsExactlyInAnyOrder(h15, h16);
+        assertThat(p.get("siblings").findValuesAsText("action")).containsOnly("move");
+        // and a prefix of no payload is a usage error
+        String none = hash.startsWith("0") ? "ffffffffffff" : "000000000000";
+        assertThat(h.run("--json", "rehome", "plan", "--demote", "--payload", none)
+                        .exit())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void qbittorrentThatNeverComesBackDuringTheUndoIsARollbackFailureThatDeletesNothing() throws IOException {
+        // given a qbittorrent-nox of this test's own, two siblings on the stash, a MOVE plan
+        QbittorrentNox own = QbittorrentNox.start(tmp.resolve("qb"));
+        try {
+            QbClient qb = client(own);
+            configure(own);
+            Path pay = payload(stash.resolve("torrents"));
+            String h15 = seed(qb, pay, stash.resolve("torrents"), 15);
+            String h16 = seed(qb, pay, stash.resolve("torrents"), 16);
+            assertThat(h.scan().exit()).isZero();
+            Path planFile = plan(h15);
+            RehomePlan plan = RehomePlan.read(planFile);
+            assertThat(plan.decision()).isEqualTo("MOVE");
+
+            // when qbittorrent-nox dies right after the first setLocation and stays dead (undo patience: 2 s)
+            Config cfg =
+                    new ConfigLoader(h.env()).load(tmp.resolve("config.json").toString());
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
+            Log log = new Log(ps, Clock.systemUTC(), Log.Level.INFO);
+            RunSummary s = new RunSummary("rehome apply", Clock.systemUTC().instant());
+            try (Workspace ws = Workspace.open(cfg, "rehome apply", "testhost", Clock.systemUTC(), log)) {
+                RunContext run = ws.context(
+                        null, new CancelToken(), new Progress(ps, log, Progress.Mode.LOG), RehomeApply.COUNTERS);
+                new RehomeApply(run, qb, "testhost", d -> Thread.sleep(d.toMillis()))
+                        .hook(new RehomeApply.Hook() {
+                            @Override
+                            public void after(String action, String torrent) {
+                                if (action.equals("set_location")) {
+                                    own.kill();
+                                }
+                            }
+                        })
+                        .apply(
+                                plan,
+                                planFile,
+                                new RehomePlanner(cfg, ws.catalog(), qb, Clock.systemUTC(), "testhost"),
+                                new RehomeApply.Options(false, 3, false, Duration.ofSeconds(2)),
+                                s);
+                run.findings().fill(s);
+                ws.finish(s);
+            }
+            String logged = err.toString(StandardCharsets.UTF_8);
+
+            // then exit 1, status rollback_failed, after trying again while qBittorrent could not be reached
+            assertThat(s.exitCode().code()).as(s.toJson() + "\n" + logged).isEqualTo(1);
+            assertThat(s.extra().get("status")).as(s.toJson()).isEqualTo("rollback_failed");
+            assertThat(logged).contains("rehome undo: cannot connect to qBittorrent at " + own.url());
+            assertThat(logged).contains("trying again");
+            assertThat(s.problems())
+                    .extracting(io.custos.run.Problem::kind)
+                    .contains("rehome_failed", "rollback_failed");
+            // and the run is recorded with the failed undo of each torrent and the kept target
+            assertThat(h.queryString("SELECT status FROM rehome_runs")).isEqualTo("rollback_failed");
+            assertThat(h.queryString("SELECT error FROM rehome_runs")).contains("cannot connect to qBittorrent");
+            assertThat(h.queryLong(
+                            "SELECT count(*) FROM rehome_steps WHERE action = 'undo_torrent' AND status = 'failed'"))
+                    .isEqualTo(2);
+            assertThat(h.queryLong(
+                            "SELECT count(*) FROM rehome_steps WHERE action = 'undo_build' AND status = 'skipped'"))
+                    .isEqualTo(1);
+            // and nothing was deleted: the stash data is intact and cataloged, the target (which a torrent
+            // may point at now) is kept
+            assertPayloadAt(pay);
+            assertPayloadAt(pool.resolve("torrents/pay"));
+            assertThat(h.queryLong("SELECT count(*) FROM files f JOIN roots r ON r.id = f.root_id"
+                            + " WHERE r.name = 'stash' AND f.status = 'ok'"))
+                    .isEqualTo(2);
+            // and the log names the paths once, not as "//tmp/..."
+            assertThat(logged).contains(" " + pool.resolve("torrents/pay") + ": kept ");
+            assertThat(logged).doesNotContain("/" + tmp);
         } finally {
             own.close();
         }
