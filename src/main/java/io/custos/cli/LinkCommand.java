@@ -10,12 +10,10 @@ import io.custos.dedup.Plans;
 import io.custos.exec.ProcessPriority;
 import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
-import io.custos.run.Findings;
 import io.custos.run.Log;
 import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
 import io.custos.run.Units;
-import io.custos.run.Workspace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -240,11 +238,10 @@ final class LinkCommand implements Callable<Integer> {
             Log log = root.log(cfg);
             long min = minSize != null ? minSize : cfg.link().minSize();
             RunSummary s = new RunSummary("link plan", ctx.clock().instant());
-            try (Workspace ws = Workspace.open(cfg, "link plan", ctx.host(), ctx.clock(), log)) {
-                s.runId(ws.runId());
-                Plans.Scope scope;
-                try {
-                    scope = Plans.scope(cfg, ws.catalog(), roots, ctx.clock().millis());
+            try {
+                root.recorded(cfg, "link plan", log, s, ws -> {
+                    Plans.Scope scope =
+                            Plans.scope(cfg, ws.catalog(), roots, ctx.clock().millis());
                     Duplicates.Analysis a = Duplicates.find(ws.catalog(), scope.roots(), min, false);
                     long id = LinkPlanner.store(
                             ws.catalog(), a, name, min, roots, ctx.clock().millis(), ws.runId());
@@ -253,12 +250,8 @@ final class LinkCommand implements Callable<Integer> {
                             .put("plan", Plans.toMap(p, null))
                             .put("warnings", scope.warnings())
                             .exitCode(ExitCode.OK);
-                } catch (RuntimeException e) {
-                    s.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                    scope = null;
-                }
-                ws.finish(s);
-                parent.print(s, scope == null ? "" : text(s, scope.warnings()));
+                });
+                parent.print(s, s.error() != null ? "" : text(s));
             } catch (RuntimeException e) {
                 throw root.notStarted(cfg, "link plan", log, e);
             }
@@ -266,9 +259,10 @@ final class LinkCommand implements Callable<Integer> {
         }
 
         @SuppressWarnings("unchecked")
-        private static String text(RunSummary s, List<String> warnings) {
+        private static String text(RunSummary s) {
             StringBuilder sb = new StringBuilder();
-            warnings.forEach(w -> sb.append("warning: ").append(w).append('\n'));
+            ((List<String>) s.extra().get("warnings"))
+                    .forEach(w -> sb.append("warning: ").append(w).append('\n'));
             Map<String, Object> p = (Map<String, Object>) s.extra().get("plan");
             sb.append(String.format(
                     Locale.ROOT,
@@ -476,26 +470,15 @@ final class LinkCommand implements Callable<Integer> {
                     if (p == null) {
                         throw CustosException.usage("there is no link plan " + id);
                     }
-                    RunContext run = new RunContext(
-                            cfg,
-                            c,
-                            Workspace.parityRoot(cfg),
-                            null,
-                            0,
-                            ctx.clock(),
-                            log,
-                            ctx.cancel(),
-                            new Findings(log, LinkExecutor.COUNTERS),
-                            root.progress(log));
+                    RunContext run = root.dryRun(cfg, c, null, log, LinkExecutor.COUNTERS);
                     new LinkExecutor(run, Plans.rootsById(cfg, c)).execute(p, o, s);
                     run.findings().fill(s);
                 }
                 s.finishedAt(ctx.clock().instant());
             } else {
                 ProcessPriority.apply(cfg.process(), log);
-                try (Workspace ws = Workspace.open(cfg, "link execute", ctx.host(), ctx.clock(), log)) {
-                    s.runId(ws.runId());
-                    try {
+                try {
+                    root.recorded(cfg, "link execute", log, s, ws -> {
                         LinkTable.Plan p = ws.catalog().links().plan(id);
                         if (p == null) {
                             throw CustosException.usage("there is no link plan " + id);
@@ -503,10 +486,7 @@ final class LinkCommand implements Callable<Integer> {
                         RunContext run = ws.context(null, ctx.cancel(), root.progress(log), LinkExecutor.COUNTERS);
                         new LinkExecutor(run, Plans.rootsById(cfg, ws.catalog())).execute(p, o, s);
                         run.findings().fill(s);
-                    } catch (RuntimeException e) {
-                        s.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                    }
-                    ws.finish(s);
+                    });
                 } catch (RuntimeException e) {
                     throw root.notStarted(cfg, "link execute", log, e);
                 }

@@ -6,7 +6,6 @@ import io.custos.run.ExitCode;
 import io.custos.run.Log;
 import io.custos.run.RunSummary;
 import io.custos.run.Units;
-import io.custos.run.Workspace;
 import io.custos.torrent.PayloadReport;
 import io.custos.torrent.PayloadSync;
 import io.custos.torrent.QbClient;
@@ -83,18 +82,14 @@ final class PayloadCommand implements Callable<Integer> {
                         .exitCode(ExitCode.OK)
                         .finishedAt(ctx.clock().instant());
             } else {
-                try (Workspace ws = Workspace.open(cfg, "payload sync", ctx.host(), ctx.clock(), log)) {
-                    s.runId(ws.runId());
-                    try {
+                try {
+                    root.recorded(cfg, "payload sync", log, s, ws -> {
                         fill(
                                 s,
                                 new PayloadSync(cfg, ws.catalog(), qb, log)
                                         .sync(ctx.clock().millis(), false));
                         s.put("dry_run", false).exitCode(ExitCode.OK);
-                    } catch (RuntimeException e) {
-                        s.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                    }
-                    ws.finish(s);
+                    });
                 } catch (RuntimeException e) {
                     throw root.notStarted(cfg, "payload sync", log, e);
                 }

@@ -6,7 +6,6 @@ import io.custos.config.Config;
 import io.custos.fs.AtomicFiles;
 import io.custos.run.CustosException;
 import io.custos.run.ExitCode;
-import io.custos.run.Findings;
 import io.custos.run.Log;
 import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
@@ -252,26 +251,15 @@ final class RehomeCommand implements Callable<Integer> {
             RunSummary s = new RunSummary("rehome apply", ctx.clock().instant());
             if (dryRun) {
                 try (Catalog c = ReadCommands.open(cfg)) {
-                    RunContext run = new RunContext(
-                            cfg,
-                            c,
-                            Workspace.parityRoot(cfg),
-                            null,
-                            0,
-                            ctx.clock(),
-                            log,
-                            ctx.cancel(),
-                            new Findings(log, RehomeApply.COUNTERS),
-                            root.progress(log));
+                    RunContext run = root.dryRun(cfg, c, null, log, RehomeApply.COUNTERS);
                     new RehomeApply(run, qb, ctx.host(), sleeper)
                             .apply(plan, planFile, new RehomePlanner(cfg, c, qb, ctx.clock(), ctx.host()), o, s);
                     run.findings().fill(s);
                 }
                 s.finishedAt(ctx.clock().instant());
             } else {
-                try (Workspace ws = Workspace.open(cfg, "rehome apply", ctx.host(), ctx.clock(), log)) {
-                    s.runId(ws.runId());
-                    try {
+                try {
+                    root.recorded(cfg, "rehome apply", log, s, ws -> {
                         RunContext run = ws.context(null, ctx.cancel(), root.progress(log), RehomeApply.COUNTERS);
                         new RehomeApply(run, qb, ctx.host(), sleeper)
                                 .apply(
@@ -281,10 +269,7 @@ final class RehomeCommand implements Callable<Integer> {
                                         o,
                                         s);
                         run.findings().fill(s);
-                    } catch (RuntimeException e) {
-                        s.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                    }
-                    ws.finish(s);
+                    });
                 } catch (RuntimeException e) {
                     throw root.notStarted(cfg, "rehome apply", log, e);
                 }

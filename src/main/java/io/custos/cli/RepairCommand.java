@@ -6,12 +6,10 @@ import io.custos.config.RootSet;
 import io.custos.fs.PathGlob;
 import io.custos.parity.ParityStore;
 import io.custos.repair.RepairRun;
-import io.custos.run.Findings;
 import io.custos.run.Log;
 import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
 import io.custos.run.Stats;
-import io.custos.run.Workspace;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,17 +67,7 @@ final class RepairCommand implements Callable<Integer> {
             // Touches nothing: no lock, no run row, no temp directory.
             try (Catalog c = ReadCommands.open(cfg)) {
                 if (c != null) {
-                    RunContext run = new RunContext(
-                            cfg,
-                            c,
-                            Workspace.parityRoot(cfg),
-                            par2,
-                            0,
-                            ctx.clock(),
-                            log,
-                            ctx.cancel(),
-                            new Findings(log, Stats.SCAN),
-                            root.progress(log));
+                    RunContext run = root.dryRun(cfg, c, par2, log, Stats.SCAN);
                     new RepairRun(run).run(glob, true, summary);
                 } else {
                     summary.put("dry_run", true).put("files", List.of());
@@ -87,15 +75,12 @@ final class RepairCommand implements Callable<Integer> {
             }
             summary.finishedAt(ctx.clock().instant());
         } else {
-            try (Workspace ws = Workspace.open(cfg, "repair", ctx.host(), ctx.clock(), log)) {
-                summary.runId(ws.runId());
-                try {
-                    new RepairRun(ws.context(par2, ctx.cancel(), root.progress(log))).run(glob, false, summary);
-                } catch (RuntimeException e) {
-                    summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                }
-                ws.finish(summary);
-            }
+            root.recorded(
+                    cfg,
+                    "repair",
+                    log,
+                    summary,
+                    ws -> new RepairRun(ws.context(par2, ctx.cancel(), root.progress(log))).run(glob, false, summary));
         }
         Render.summary(ctx, root.json(), summary);
         return summary.exitCode().code();

@@ -1,10 +1,16 @@
 package io.custos.cli;
 
+import io.custos.catalog.Catalog;
 import io.custos.config.Config;
 import io.custos.config.ConfigLoader;
+import io.custos.run.Findings;
 import io.custos.run.Log;
+import io.custos.run.RunContext;
+import io.custos.run.Workspace;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -134,6 +140,41 @@ public final class RootCommand implements Callable<Integer> {
             }
         }
         return e;
+    }
+
+    /**
+     * A recorded run of a mutating command: the lock and the run row (a failure there is thrown: the
+     * run did not start), then {@code body}, whose error goes into the summary; then the summary is
+     * written to {@code _logs/}, the catalog backed up, and notices sent once the lock is free.
+     */
+    void recorded(Config cfg, String command, Log log, io.custos.run.RunSummary summary, Consumer<Workspace> body) {
+        try (Workspace ws = Workspace.open(cfg, command, ctx.host(), ctx.clock(), log)) {
+            summary.runId(ws.runId());
+            try {
+                body.accept(ws);
+            } catch (RuntimeException e) {
+                // The run is recorded with its error, and the object printed is the one recorded.
+                summary.exitCode(Cli.report(ctx, stacktrace, e)).error(Cli.messageOf(e));
+            }
+            long t0 = System.nanoTime();
+            ws.finish(summary);
+            log.debug("record and back up: %d ms", (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    /** What the parts of a dry run share: the catalog opened read-only, nothing recorded (run id 0). */
+    RunContext dryRun(Config cfg, Catalog catalog, Path par2, Log log, String... counters) {
+        return new RunContext(
+                cfg,
+                catalog,
+                Workspace.parityRoot(cfg),
+                par2,
+                0,
+                ctx.clock(),
+                log,
+                ctx.cancel(),
+                new Findings(log, counters),
+                progress(log));
     }
 
     /** {@code --version}: the version of the jar. */

@@ -5,7 +5,6 @@ import io.custos.exec.ProcessPriority;
 import io.custos.parity.ParityStore;
 import io.custos.run.Log;
 import io.custos.run.RunSummary;
-import io.custos.run.Workspace;
 import io.custos.scan.ScanRun;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,18 +59,13 @@ final class ScanCommand implements Callable<Integer> {
         Path par2 = ParityStore.requirePar2(cfg, plan.selected(), ctx.env()); // exit 5 when missing
         ProcessPriority.apply(cfg.process(), log);
         RunSummary summary = new RunSummary("scan", ctx.clock().instant());
-        try (Workspace ws = Workspace.open(cfg, "scan", ctx.host(), ctx.clock(), log)) {
-            summary.runId(ws.runId());
-            try {
-                new ScanRun(ws.context(par2, ctx.cancel(), root.progress(log))).run(plan, acceptChanges, summary);
-            } catch (RuntimeException e) {
-                // The run is recorded with its error, and the object printed is the one recorded.
-                summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-            }
-            long t0 = System.nanoTime();
-            ws.finish(summary);
-            log.debug("record and back up: %d ms", (System.nanoTime() - t0) / 1_000_000);
-        }
+        root.recorded(
+                cfg,
+                "scan",
+                log,
+                summary,
+                ws -> new ScanRun(ws.context(par2, ctx.cancel(), root.progress(log)))
+                        .run(plan, acceptChanges, summary));
         Render.summary(ctx, root.json(), summary);
         return summary.exitCode().code();
     }

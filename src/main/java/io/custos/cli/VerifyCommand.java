@@ -7,7 +7,6 @@ import io.custos.parity.ParityStore;
 import io.custos.run.CustosException;
 import io.custos.run.Log;
 import io.custos.run.RunSummary;
-import io.custos.run.Workspace;
 import io.custos.scan.VerifyRun;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -95,16 +94,14 @@ final class VerifyCommand implements Callable<Integer> {
         Path par2 = ParityStore.requirePar2(cfg, selected, ctx.env());
         ProcessPriority.apply(cfg.process(), log);
         RunSummary summary = new RunSummary("verify", ctx.clock().instant());
-        try (Workspace ws = Workspace.open(cfg, "verify", ctx.host(), ctx.clock(), log)) {
-            summary.runId(ws.runId());
-            try {
-                new VerifyRun(ws.context(par2, ctx.cancel(), root.progress(log)))
-                        .run(selected, new VerifyRun.Options(percent, glob, repair), summary);
-            } catch (RuntimeException e) {
-                summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-            }
-            ws.finish(summary);
-        }
+        VerifyRun.Options options = new VerifyRun.Options(percent, glob, repair);
+        root.recorded(
+                cfg,
+                "verify",
+                log,
+                summary,
+                ws -> new VerifyRun(ws.context(par2, ctx.cancel(), root.progress(log)))
+                        .run(selected, options, summary));
         Render.summary(ctx, root.json(), summary);
         return summary.exitCode().code();
     }

@@ -5,12 +5,10 @@ import io.custos.archive.ZipJobRun;
 import io.custos.catalog.Catalog;
 import io.custos.config.Config;
 import io.custos.exec.ProcessPriority;
-import io.custos.run.Findings;
 import io.custos.run.Log;
 import io.custos.run.RunContext;
 import io.custos.run.RunSummary;
 import io.custos.run.Stats;
-import io.custos.run.Workspace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -67,32 +65,16 @@ final class ZipCommand implements Callable<Integer> {
         ZipJobRun.Options o = new ZipJobRun.Options(jobs, folder, dryRun);
         if (dryRun) {
             try (Catalog c = ReadCommands.open(cfg)) {
-                RunContext run = new RunContext(
-                        cfg,
-                        c,
-                        Workspace.parityRoot(cfg),
-                        null,
-                        0,
-                        ctx.clock(),
-                        log,
-                        ctx.cancel(),
-                        new Findings(log, Stats.ZIP),
-                        root.progress(log));
+                RunContext run = root.dryRun(cfg, c, null, log, Stats.ZIP);
                 new ZipJobRun(run, ctx.host(), new Archiver(run, ctx.env())).run(selected, o, summary);
             }
             summary.finishedAt(ctx.clock().instant());
         } else {
             ProcessPriority.apply(cfg.process(), log);
-            try (Workspace ws = Workspace.open(cfg, "zip", ctx.host(), ctx.clock(), log)) {
-                summary.runId(ws.runId());
-                try {
-                    RunContext run = ws.context(null, ctx.cancel(), root.progress(log), Stats.ZIP);
-                    new ZipJobRun(run, ctx.host(), new Archiver(run, ctx.env())).run(selected, o, summary);
-                } catch (RuntimeException e) {
-                    summary.exitCode(Cli.report(ctx, root.stacktrace(), e)).error(Cli.messageOf(e));
-                }
-                ws.finish(summary);
-            }
+            root.recorded(cfg, "zip", log, summary, ws -> {
+                RunContext run = ws.context(null, ctx.cancel(), root.progress(log), Stats.ZIP);
+                new ZipJobRun(run, ctx.host(), new Archiver(run, ctx.env())).run(selected, o, summary);
+            });
         }
         Render.summary(ctx, root.json(), summary);
         return summary.exitCode().code();
