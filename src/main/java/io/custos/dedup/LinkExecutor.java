@@ -222,9 +222,29 @@ public final class LinkExecutor {
                 break;
             }
             Checked c = check(a, o);
+            if (c.outcome() != null && !o.dryRun()) {
+                removeTemp(a);
+            }
             out.add(new Pending(c, c.outcome() != null ? c.outcome() : link(c)));
         }
         return out;
+    }
+
+    /**
+     * A temp link that a crashed run left beside a duplicate this run does not link (skipped,
+     * failed): it is ours by its name, and nothing else would ever remove it.
+     */
+    private void removeTemp(LinkTable.Action a) {
+        Duplicates.Root r = roots.get(a.dupRootId());
+        if (r == null) {
+            return;
+        }
+        Path dup = RawPaths.resolve(RawPaths.path(r.path()), a.dupPath());
+        try {
+            Files.deleteIfExists(dup.resolveSibling(tempName(a.planId(), a.id())));
+        } catch (IOException e) {
+            log.warn("cannot remove the temp link beside %s: %s", dup, e.getMessage());
+        }
     }
 
     private <T> T take(Future<T> f) {

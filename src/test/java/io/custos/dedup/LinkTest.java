@@ -459,6 +459,24 @@ class LinkTest {
     }
 
     @Test
+    void aTempLinkLeftByACrashIsRemovedAlsoWhenItsActionIsSkipped() throws IOException {
+        byte[] c = bytes(20_000, 20);
+        write(media.resolve("a.bin"), c);
+        Path b = write(stash.resolve("b.bin"), c);
+        assertThat(h.scan().exit()).isZero();
+        long id = planId(h.run("--json", "link", "plan"));
+        assertThat(LinkRuns.executeWithCrash(h, id)).isInstanceOf(LinkRuns.Crash.class);
+        // when: the duplicate changes before the next run, so its action is skipped
+        byte[] changed = bytes(20_000, 21);
+        write(b, changed);
+        Result r = h.run("--json", "link", "execute", "" + id);
+        // then: skipped, the new content kept, and no temp link left beside it
+        assertThat(r.stat("actions_skipped")).isEqualTo(1);
+        assertThat(Files.readAllBytes(b)).isEqualTo(changed);
+        assertThat(Harness.files(stash)).containsExactly(b);
+    }
+
+    @Test
     void anInterruptedPlanResumesWhereItStopped() throws IOException {
         byte[] c = bytes(10_000, 19);
         write(media.resolve("a.bin"), c);
