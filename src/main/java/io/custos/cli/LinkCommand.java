@@ -89,6 +89,23 @@ final class LinkCommand implements Callable<Integer> {
         }
     }
 
+    /** The files analyze and plan look at: {@code --min-size} and {@code --root}. */
+    static final class Filter {
+        @Option(
+                names = "--min-size",
+                paramLabel = "N",
+                converter = ByteSize.class,
+                description = "Only files of at least N bytes (K, M, G, T suffixes; default: link.min_size).")
+        Long minSize;
+
+        @Option(names = "--root", paramLabel = "R", description = "Only files in this root (repeatable).")
+        List<String> roots = new ArrayList<>();
+
+        long minSize(Config cfg) {
+            return minSize != null ? minSize : cfg.link().minSize();
+        }
+    }
+
     private void print(RunSummary s, String text) {
         if (root.json()) {
             ctx.out().println(s.toJson());
@@ -117,15 +134,8 @@ final class LinkCommand implements Callable<Integer> {
                 description = "Also list contents found on several filesystems (never linked; for information).")
         boolean crossDevice;
 
-        @Option(
-                names = "--min-size",
-                paramLabel = "N",
-                converter = ByteSize.class,
-                description = "Only files of at least N bytes (K, M, G, T suffixes; default: link.min_size).")
-        Long minSize;
-
-        @Option(names = "--root", paramLabel = "R", description = "Only files in this root (repeatable).")
-        List<String> roots = new ArrayList<>();
+        @CommandLine.Mixin
+        Filter filter;
 
         Analyze(Context ctx) {
             this.ctx = ctx;
@@ -135,9 +145,10 @@ final class LinkCommand implements Callable<Integer> {
         public Integer call() {
             Config cfg = parent.root.loadConfig();
             RunSummary s = new RunSummary("link analyze", ctx.clock().instant());
-            long min = minSize != null ? minSize : cfg.link().minSize();
+            long min = filter.minSize(cfg);
             try (Catalog c = ReadCommands.open(cfg)) {
-                Plans.Scope scope = Plans.scope(cfg, c, roots, ctx.clock().millis());
+                Plans.Scope scope =
+                        Plans.scope(cfg, c, filter.roots, ctx.clock().millis());
                 Duplicates.Analysis a = Duplicates.find(c, scope.roots(), min, crossDevice);
                 List<Map<String, Object>> groups = new ArrayList<>();
                 a.groups().forEach(g -> groups.add(Plans.groupMap(g)));
@@ -217,15 +228,8 @@ final class LinkCommand implements Callable<Integer> {
         @Option(names = "--name", paramLabel = "N", description = "A name for the plan, shown by link list.")
         String name;
 
-        @Option(
-                names = "--min-size",
-                paramLabel = "N",
-                converter = ByteSize.class,
-                description = "Only files of at least N bytes (K, M, G, T suffixes; default: link.min_size).")
-        Long minSize;
-
-        @Option(names = "--root", paramLabel = "R", description = "Only files in this root (repeatable).")
-        List<String> roots = new ArrayList<>();
+        @CommandLine.Mixin
+        Filter filter;
 
         Plan(Context ctx) {
             this.ctx = ctx;
@@ -236,15 +240,21 @@ final class LinkCommand implements Callable<Integer> {
             RootCommand root = parent.root;
             Config cfg = root.loadConfig();
             Log log = root.log(cfg);
-            long min = minSize != null ? minSize : cfg.link().minSize();
+            long min = filter.minSize(cfg);
             RunSummary s = new RunSummary("link plan", ctx.clock().instant());
             try {
                 root.recorded(cfg, "link plan", log, s, ws -> {
-                    Plans.Scope scope =
-                            Plans.scope(cfg, ws.catalog(), roots, ctx.clock().millis());
+                    Plans.Scope scope = Plans.scope(
+                            cfg, ws.catalog(), filter.roots, ctx.clock().millis());
                     Duplicates.Analysis a = Duplicates.find(ws.catalog(), scope.roots(), min, false);
                     long id = LinkPlanner.store(
-                            ws.catalog(), a, name, min, roots, ctx.clock().millis(), ws.runId());
+                            ws.catalog(),
+                            a,
+                            name,
+                            min,
+                            filter.roots,
+                            ctx.clock().millis(),
+                            ws.runId());
                     LinkTable.Plan p = ws.catalog().links().plan(id);
                     s.put("plan_id", id)
                             .put("plan", Plans.toMap(p, null))
